@@ -1,0 +1,8 @@
+//! Facts shared by several families: installed packages (dpkg) and systemd units. A family's own
+//! configuration format is parsed in its folder under `rules/`, not here.
+
+pub mod packages;
+pub mod systemd;
+
+pub use packages::Packages;
+pub use systemd::Units;

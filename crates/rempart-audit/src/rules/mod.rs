@@ -1,0 +1,11 @@
+//! The rule families. One folder per family, one file per rule or per small group of twins; the
+//! parsing of a family's configuration format lives once, in its folder. Rules are listed in
+//! [`crate::registry`].
+
+pub mod accounts;
+pub mod files;
+pub mod firewall;
+pub mod intrusion;
+pub mod kernel;
+pub mod ssh;
+pub mod updates;

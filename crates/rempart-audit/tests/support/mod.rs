@@ -1,0 +1,144 @@
+//! Helpers shared by the integration tests: fixture cases (a root tree plus a `case.toml`), tree
+//! copying with modes and owners that git cannot carry, and the report schema.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// `../shared` beside the repository (CI puts it there).
+pub fn shared_dir() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    assert!(
+        p.join("schemas").is_dir(),
+        "../shared is missing beside the repository ({}); CI provides it",
+        p.display()
+    );
+    p
+}
+
+/// The case description next to a fixture's `root/`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The rule judged.
+    pub rule: String,
+    /// pass | fail | skip | error | n/a
+    pub expect: String,
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// At least one evidence item must have all these fields.
+    #[serde(default)]
+    pub evidence: Option<ExpectedEvidence>,
+    /// The outcome's message must contain this text.
+    #[serde(default)]
+    pub message_contains: Option<String>,
+    /// Octal modes to set, by path relative to `root/`.
+    #[serde(default)]
+    pub modes: std::collections::BTreeMap<String, String>,
+    /// `uid:gid` owners to set, by path relative to `root/`.
+    #[serde(default)]
+    pub owners: std::collections::BTreeMap<String, String>,
+    /// Empty directories to create (git keeps none).
+    #[serde(default)]
+    pub dirs: Vec<String>,
+    /// Treat the tree as a running system (its `proc/` stands for the live kernel).
+    #[serde(default)]
+    pub live: bool,
+    /// A rempart.toml to audit with.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// Why this case exists (not checked).
+    #[serde(default)]
+    pub about: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedEvidence {
+    pub path: Option<String>,
+    pub line: Option<u32>,
+    pub key: Option<String>,
+    pub actual: Option<toml::Value>,
+}
+
+/// Every `case.toml` under the fixtures directory, sorted.
+pub fn all_cases() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![fixtures_dir()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.file_name().is_some_and(|n| n == "root") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "case.toml") {
+                out.push(p.parent().unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn load_case(dir: &Path) -> Case {
+    let text = fs::read_to_string(dir.join("case.toml")).unwrap();
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+/// Copy a tree, keeping symbolic links as links.
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    let Ok(rd) = fs::read_dir(from) else { return };
+    for e in rd.flatten() {
+        let src = e.path();
+        let dst = to.join(e.file_name());
+        let ft = e.file_type().unwrap();
+        if ft.is_symlink() {
+            symlink(fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Materialise a case's root tree in a temp dir, with its modes, owners and empty dirs.
+pub fn materialise(dir: &Path, case: &Case) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir.join("root"), tmp.path());
+    for d in &case.dirs {
+        fs::create_dir_all(tmp.path().join(d)).unwrap();
+    }
+    for (path, mode) in &case.modes {
+        let m = u32::from_str_radix(mode, 8).unwrap_or_else(|_| panic!("bad mode {mode}"));
+        fs::set_permissions(tmp.path().join(path), fs::Permissions::from_mode(m))
+            .unwrap_or_else(|e| panic!("{}: chmod {path}: {e}", dir.display()));
+    }
+    for (path, owner) in &case.owners {
+        let (u, g) = owner.split_once(':').expect("owner is uid:gid");
+        std::os::unix::fs::lchown(
+            tmp.path().join(path),
+            Some(u.parse().unwrap()),
+            Some(g.parse().unwrap()),
+        )
+        .unwrap_or_else(|e| panic!("{}: chown {path}: {e}", dir.display()));
+    }
+    tmp
+}
+
+/// The audit report schema, compiled.
+pub fn report_schema() -> jsonschema::Validator {
+    let text = fs::read_to_string(shared_dir().join("schemas/audit-report.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}

@@ -1,0 +1,37 @@
+//! Command-line definitions: one file per subcommand, each owning its clap `Args` and `run()`.
+
+mod audit;
+mod facts;
+mod rules;
+
+use clap::{Parser, Subcommand};
+
+/// Host security for people who run their own servers.
+#[derive(Debug, Parser)]
+#[command(name = "rempart", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Judge this host (or a root tree) against the hardening rules.
+    Audit(audit::Args),
+    /// List the rule catalogue.
+    Rules(rules::ListArgs),
+    /// Print a rule's full documentation.
+    Explain(rules::ExplainArgs),
+    /// Print the facts the audit judged (for example the effective sshd configuration).
+    Facts(facts::Args),
+}
+
+/// Run a command; the returned code is the process exit status.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Audit(a) => audit::run(a),
+        Command::Rules(a) => rules::list(a),
+        Command::Explain(a) => rules::explain(a),
+        Command::Facts(a) => facts::run(a),
+    }
+}
