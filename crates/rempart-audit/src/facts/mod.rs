@@ -1,6 +1,7 @@
 //! Facts shared by several families: installed packages (dpkg) and systemd units. A family's own
 //! configuration format is parsed in its folder under `rules/`, not here.
 
+pub mod apps;
 pub mod packages;
 pub mod systemd;
 
