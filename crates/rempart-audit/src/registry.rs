@@ -21,6 +21,13 @@ pub const RULES: &[Rule] = &[
     // firewall
 
     // intrusion
+
+    // services
+    services::runs_as_root::RULE,
+    services::account_shell::RULE,
+    services::sandboxing::RULE,
+    services::bind_all::RULE,
+    services::dev_mode::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -173,3 +173,14 @@ impl Ctx<'_> {
         }
     }
 }
+
+/// Collect one fact outside an audit run (for `rempart facts ...`).
+pub fn collect_fact<F: Fact>(host: &Host, config: &AuditConfig) -> Arc<F> {
+    let facts = Facts::default();
+    let ctx = Ctx {
+        host,
+        config,
+        facts: &facts,
+    };
+    ctx.fact::<F>()
+}

@@ -334,3 +334,30 @@ fn rules_and_explain_document_the_catalogue() {
     }
     rempart().args(["explain", "NOPE-NOPE"]).assert().code(2);
 }
+
+#[test]
+fn facts_services_shows_what_discovery_found() {
+    let root = fixture("services/bind-all/gunicorn-config-file.fail");
+    let out = rempart()
+        .args(["facts", "services", "--json", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = json_of(&out.stdout);
+    let unit = &v["units"][0];
+    assert_eq!(unit["name"], "avmonitoring-backend.service");
+    assert_eq!(unit["user"], "avmvp");
+    assert_eq!(unit["server"]["kind"], "gunicorn");
+    assert_eq!(unit["server"]["binds"][0]["address"], "0.0.0.0:8000");
+    assert_eq!(
+        unit["server"]["binds"][0]["path"],
+        "/opt/av-monitoring-mvp/backend/gunicorn.conf.py"
+    );
+    assert_eq!(v["apps"][0]["dir"], "/opt/av-monitoring-mvp/backend");
+    assert_eq!(v["apps"][0]["kind"], "fastapi");
+    assert_eq!(
+        v["apps"][0]["env_files"][0],
+        "/opt/av-monitoring-mvp/backend/.env"
+    );
+}

@@ -7,3 +7,13 @@ pub mod systemd;
 
 pub use packages::Packages;
 pub use systemd::Units;
+
+use crate::host::Users;
+use crate::rule::{Ctx, Fact};
+
+/// The host's own account databases, read once per run.
+impl Fact for Users {
+    fn collect(ctx: &Ctx) -> Users {
+        Users::load(ctx.host)
+    }
+}

@@ -7,5 +7,6 @@ pub mod files;
 pub mod firewall;
 pub mod intrusion;
 pub mod kernel;
+pub mod services;
 pub mod ssh;
 pub mod updates;
