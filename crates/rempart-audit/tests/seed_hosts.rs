@@ -34,7 +34,8 @@ fn hosts_dir() -> PathBuf {
 }
 
 fn materialise(variant: &Path) -> tempfile::TempDir {
-    let m: Manifest = toml::from_str(&fs::read_to_string(variant.join("host.toml")).unwrap()).unwrap();
+    let m: Manifest =
+        toml::from_str(&fs::read_to_string(variant.join("host.toml")).unwrap()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     support::copy_tree(&variant.join("root"), tmp.path());
     for d in &m.dirs {
@@ -46,8 +47,12 @@ fn materialise(variant: &Path) -> tempfile::TempDir {
     }
     for (p, o) in &m.owners {
         let (u, g) = o.split_once(':').unwrap();
-        std::os::unix::fs::lchown(tmp.path().join(p), Some(u.parse().unwrap()), Some(g.parse().unwrap()))
-            .unwrap();
+        std::os::unix::fs::lchown(
+            tmp.path().join(p),
+            Some(u.parse().unwrap()),
+            Some(g.parse().unwrap()),
+        )
+        .unwrap();
     }
     tmp
 }
@@ -80,7 +85,11 @@ fn check_host(name: &str) {
         }
     }
     for f in &hardened.findings {
-        if matches!(f.status, Status::Fail | Status::Error) && (f.is_blocking(rempart_audit::Severity::Low) || want.fail.contains(&f.id) || f.status == Status::Error) {
+        if matches!(f.status, Status::Fail | Status::Error)
+            && (f.is_blocking(rempart_audit::Severity::Low)
+                || want.fail.contains(&f.id)
+                || f.status == Status::Error)
+        {
             problems.push(format!(
                 "hardened: {} {}: {} {:?}",
                 f.id, f.status, f.message, f.evidence

@@ -2,6 +2,7 @@
 
 mod audit;
 mod facts;
+mod harden;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Explain(rules::ExplainArgs),
     /// Print the facts the audit judged (for example the effective sshd configuration).
     Facts(facts::Args),
+    /// Plan, apply, confirm and roll back the fixes of failing rules.
+    Harden(harden::Args),
 }
 
 /// Run a command; the returned code is the process exit status.
@@ -33,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),
         Command::Facts(a) => facts::run(a),
+        Command::Harden(a) => harden::run(a),
     }
 }

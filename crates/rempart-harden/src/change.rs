@@ -1,0 +1,228 @@
+//! What a fix asks for ([`Intent`]) and what the plan will do to each file ([`FileChange`]: the
+//! state before and after). Intents are folded into file changes at plan time, so the plan shows
+//! the exact bytes, modes and owners that apply will write, and rollback knows the exact state to
+//! restore.
+
+use serde::{Deserialize, Serialize};
+
+/// The state of one path, before or after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum FileState {
+    /// Nothing at the path.
+    Absent,
+    /// A regular file.
+    File {
+        #[serde(with = "bytes_b64")]
+        content: Vec<u8>,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
+    /// A symbolic link (its target as written).
+    Symlink { target: String },
+}
+
+impl FileState {
+    pub fn content(&self) -> Option<&[u8]> {
+        match self {
+            FileState::File { content, .. } => Some(content),
+            _ => None,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.content()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            FileState::Absent => "absent".into(),
+            FileState::File {
+                mode,
+                uid,
+                gid,
+                content,
+            } => {
+                format!("file {:04o} {uid}:{gid}, {} bytes", mode, content.len())
+            }
+            FileState::Symlink { target } => format!("symlink -> {target}"),
+        }
+    }
+}
+
+/// Whether applying a fix can cut remote access to the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "safety", content = "reason", rename_all = "lowercase")]
+pub enum Safety {
+    Safe,
+    /// Can lock the admin out (SSH authentication, firewall policy); the reason says how.
+    Unsafe(String),
+}
+
+/// The formats of drop-in files whose lines a fix sets by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LineFormat {
+    /// `Keyword value` (sshd_config). Keys compare case-insensitively.
+    Sshd,
+    /// `key = value` (sysctl.d, PostgreSQL, INI sections without sections).
+    KeyEquals,
+    /// `Key=Value` inside a `[Section]` (systemd drop-ins). The section is part of the key:
+    /// `Service/NoNewPrivileges`.
+    Systemd,
+}
+
+/// One thing a fix asks for. Intents on the same path are applied in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    /// Set `key` to `value` in a drop-in file the fix owns (created with `header` if absent),
+    /// replacing an earlier line for the same key.
+    SetLine {
+        path: String,
+        format: LineFormat,
+        key: String,
+        value: String,
+        header: String,
+        mode: u32,
+    },
+    /// Replace the text of line `line` (1-based) of an existing file, which must still read
+    /// `old`; the rest of the file keeps its bytes.
+    EditLine {
+        path: String,
+        line: u32,
+        old: String,
+        new: String,
+    },
+    /// Insert a line before line `before` (1-based; past the end appends).
+    InsertLine {
+        path: String,
+        before: u32,
+        text: String,
+    },
+    /// Write a whole file (created or replaced).
+    Write {
+        path: String,
+        content: Vec<u8>,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
+    /// Change permission bits, keeping the content.
+    Chmod { path: String, mode: u32 },
+    /// Change the owner, keeping the content.
+    Chown { path: String, uid: u32, gid: u32 },
+    /// Create or replace a symbolic link.
+    Symlink { path: String, target: String },
+    /// Remove a file or link (for example a module's `mods-enabled` link).
+    Remove { path: String },
+}
+
+impl Intent {
+    pub fn path(&self) -> &str {
+        match self {
+            Intent::SetLine { path, .. }
+            | Intent::EditLine { path, .. }
+            | Intent::InsertLine { path, .. }
+            | Intent::Write { path, .. }
+            | Intent::Chmod { path, .. }
+            | Intent::Chown { path, .. }
+            | Intent::Symlink { path, .. }
+            | Intent::Remove { path } => path,
+        }
+    }
+}
+
+/// The fix a rule offers on this host: intents, how safe they are, and what to do after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub rule: String,
+    pub summary: String,
+    pub safety: Safety,
+    pub intents: Vec<Intent>,
+}
+
+/// What the plan does to one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    /// Host path.
+    pub path: String,
+    pub before: FileState,
+    pub after: FileState,
+    /// Rules whose fixes touch this path.
+    pub rules: Vec<String>,
+}
+
+impl FileChange {
+    /// A unified diff of the text (or a description of a metadata or link change).
+    pub fn diff(&self) -> String {
+        let before = self.before.text();
+        let after = self.after.text();
+        let mut out = String::new();
+        if before != after
+            || matches!(
+                (&self.before, &self.after),
+                (FileState::Absent, _) | (_, FileState::Absent)
+            )
+        {
+            let from = if self.before == FileState::Absent {
+                "/dev/null".to_string()
+            } else {
+                format!("a{}", self.path)
+            };
+            let to = if self.after == FileState::Absent {
+                "/dev/null".to_string()
+            } else {
+                format!("b{}", self.path)
+            };
+            let diff = similar::TextDiff::from_lines(&before, &after);
+            out.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&from, &to)
+                    .to_string(),
+            );
+        }
+        let meta = |s: &FileState| match s {
+            FileState::File { mode, uid, gid, .. } => Some((*mode, *uid, *gid)),
+            _ => None,
+        };
+        if let (Some(a), Some(b)) = (meta(&self.before), meta(&self.after)) {
+            if a.0 != b.0 {
+                out.push_str(&format!("mode {}: {:04o} -> {:04o}\n", self.path, a.0, b.0));
+            }
+            if (a.1, a.2) != (b.1, b.2) {
+                out.push_str(&format!(
+                    "owner {}: {}:{} -> {}:{}\n",
+                    self.path, a.1, a.2, b.1, b.2
+                ));
+            }
+        }
+        if let FileState::Symlink { target } = &self.after {
+            out.push_str(&format!("symlink {} -> {target}\n", self.path));
+        }
+        if let (FileState::Symlink { .. }, FileState::Absent) = (&self.before, &self.after) {
+            out.push_str(&format!("remove symlink {}\n", self.path));
+        }
+        out
+    }
+}
+
+/// Base64 for file contents in the JSON journal, so binary originals round-trip byte for byte.
+mod bytes_b64 {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(data))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,294 @@
+//! The software's own checkers (`sshd -t`, `apache2ctl -t`, `nginx -t`, `nft -c`, `visudo -c`)
+//! run on a change before it is kept, and the reload that makes a live service read it.
+//!
+//! Under `--root`, the checker must read the tree's files at the paths it knows (`/etc/ssh`,
+//! `/etc/apache2`): it runs in a private mount namespace (`unshare --mount`) where the tree's
+//! directories are bind-mounted over the real ones, so the real host's files are never touched
+//! nor read.
+
+use rempart_audit::host::Host;
+use std::path::Path;
+use std::process::Command;
+
+/// The group of files one checker and one reload cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    Sshd,
+    Apache,
+    Nginx,
+    Nftables,
+    Sudoers,
+    Sysctl,
+    Systemd,
+    Fail2ban,
+    Postgres,
+    Mariadb,
+    Ufw,
+    Other,
+}
+
+impl Group {
+    pub fn of(path: &str) -> Group {
+        let p = path;
+        if p.starts_with("/etc/ssh/") {
+            Group::Sshd
+        } else if p.starts_with("/etc/apache2/") {
+            Group::Apache
+        } else if p.starts_with("/etc/nginx/") {
+            Group::Nginx
+        } else if p == "/etc/nftables.conf" || p.starts_with("/etc/nftables.d/") {
+            Group::Nftables
+        } else if p == "/etc/sudoers" || p.starts_with("/etc/sudoers.d/") {
+            Group::Sudoers
+        } else if p.starts_with("/etc/sysctl.d/") || p == "/etc/sysctl.conf" {
+            Group::Sysctl
+        } else if p.starts_with("/etc/systemd/system/") {
+            Group::Systemd
+        } else if p.starts_with("/etc/fail2ban/") {
+            Group::Fail2ban
+        } else if p.starts_with("/etc/postgresql/") {
+            Group::Postgres
+        } else if p.starts_with("/etc/mysql/") {
+            Group::Mariadb
+        } else if p.starts_with("/etc/ufw/") || p == "/etc/default/ufw" {
+            Group::Ufw
+        } else {
+            Group::Other
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Sshd => "sshd",
+            Group::Apache => "apache2",
+            Group::Nginx => "nginx",
+            Group::Nftables => "nftables",
+            Group::Sudoers => "sudoers",
+            Group::Sysctl => "sysctl",
+            Group::Systemd => "systemd",
+            Group::Fail2ban => "fail2ban",
+            Group::Postgres => "postgresql",
+            Group::Mariadb => "mariadb",
+            Group::Ufw => "ufw",
+            Group::Other => "files",
+        }
+    }
+
+    /// The real directories the checker reads, to bind from the tree under `--root`.
+    fn binds(self) -> &'static [&'static str] {
+        match self {
+            Group::Sshd => &["/etc/ssh"],
+            Group::Apache => &["/etc/apache2", "/etc/letsencrypt", "/etc/ssl"],
+            Group::Nginx => &["/etc/nginx", "/etc/letsencrypt", "/etc/ssl"],
+            _ => &[],
+        }
+    }
+}
+
+/// The outcome of running a checker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Passed(String),
+    Failed(String),
+    /// No checker for this group, or the checker is not installed.
+    NotChecked(String),
+}
+
+fn run(cmd: &mut Command) -> Result<(bool, String), String> {
+    match cmd.output() {
+        Ok(out) => {
+            let mut msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if !stdout.is_empty() {
+                if !msg.is_empty() {
+                    msg.push('\n');
+                }
+                msg.push_str(&stdout);
+            }
+            Ok((out.status.success(), msg))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn exists_on_path(prog: &str) -> bool {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(prog).exists())
+}
+
+/// Run the checker of `group` on the host's current files.
+pub fn check(host: &Host, group: Group) -> Check {
+    let (prog, args): (&str, Vec<String>) = match group {
+        Group::Sshd => ("sshd", vec!["-t".into()]),
+        Group::Apache => ("apache2ctl", vec!["-t".into()]),
+        Group::Nginx => ("nginx", vec!["-t".into(), "-q".into()]),
+        Group::Nftables => {
+            let file = match host.resolve("/etc/nftables.conf") {
+                Ok(p) => p.display().to_string(),
+                Err(e) => return Check::Failed(e.to_string()),
+            };
+            ("nft", vec!["-c".into(), "-f".into(), file])
+        }
+        Group::Sudoers => {
+            let file = match host.resolve("/etc/sudoers") {
+                Ok(p) => p.display().to_string(),
+                Err(e) => return Check::Failed(e.to_string()),
+            };
+            ("visudo", vec!["-c".into(), "-q".into(), "-f".into(), file])
+        }
+        other => return Check::NotChecked(format!("no checker for {}", other.name())),
+    };
+    if !exists_on_path(prog) {
+        return Check::NotChecked(format!("{prog} is not installed here"));
+    }
+    let binds: Vec<(String, &str)> = if host.is_live() || host.root() == Path::new("/") {
+        Vec::new()
+    } else {
+        group
+            .binds()
+            .iter()
+            .filter(|d| Path::new(d).is_dir())
+            .filter_map(|d| {
+                host.resolve(d)
+                    .ok()
+                    .filter(|p| p.is_dir())
+                    .map(|p| (p.display().to_string(), *d))
+            })
+            .collect()
+    };
+    let mut extra_key = None;
+    let result = if binds.is_empty() {
+        run(Command::new(prog).args(&args))
+    } else {
+        let mut args = args;
+        if group == Group::Sshd && !has_host_key(host) {
+            // sshd -t refuses a config without host keys; the tree's keys are not ours to make.
+            match throwaway_key() {
+                Ok((dir, key)) => {
+                    args.push("-h".into());
+                    args.push(key);
+                    extra_key = Some(dir);
+                }
+                Err(e) => return Check::NotChecked(e),
+            }
+        }
+        let mut script = String::from("set -e\n");
+        for (i, (_, dst)) in binds.iter().enumerate() {
+            script.push_str(&format!("mount --bind \"${}\" {dst}\n", i + 1));
+        }
+        if group == Group::Sshd {
+            script.push_str("mkdir -p /run/sshd\n");
+        }
+        script.push_str(&format!("exec {prog}"));
+        for a in &args {
+            script.push_str(&format!(" '{}'", a.replace('\'', "'\\''")));
+        }
+        let mut cmd = Command::new("unshare");
+        cmd.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+        ]);
+        for (src, _) in &binds {
+            cmd.arg(src);
+        }
+        run(&mut cmd)
+    };
+    drop(extra_key);
+    match result {
+        Ok((true, msg)) => Check::Passed(msg),
+        Ok((false, msg)) => Check::Failed(if msg.is_empty() {
+            format!("{prog} refused the configuration")
+        } else {
+            msg
+        }),
+        Err(e) => Check::NotChecked(format!("could not run {prog}: {e}")),
+    }
+}
+
+fn has_host_key(host: &Host) -> bool {
+    host.glob("/etc/ssh/ssh_host_*_key")
+        .is_ok_and(|v| !v.is_empty())
+}
+
+fn throwaway_key() -> Result<(TempKeyDir, String), String> {
+    let dir = std::env::temp_dir().join(format!("rempart-hostkey-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let key = dir.join("key");
+    let _ = std::fs::remove_file(&key);
+    let _ = std::fs::remove_file(dir.join("key.pub"));
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .map_err(|e| format!("ssh-keygen: {e}"))?;
+    if !ok.success() {
+        return Err("ssh-keygen failed".into());
+    }
+    Ok((TempKeyDir(dir), key.display().to_string()))
+}
+
+struct TempKeyDir(std::path::PathBuf);
+
+impl Drop for TempKeyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The command that makes a live service read its changed files (never a restart, except where
+/// no reload exists: said in the note).
+pub fn reload_command(
+    group: Group,
+    paths: &[String],
+) -> Option<(Vec<String>, Option<&'static str>)> {
+    let cmd = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    Some(match group {
+        Group::Sshd => (cmd(&["systemctl", "reload", "ssh"]), None),
+        Group::Apache => (cmd(&["systemctl", "reload", "apache2"]), None),
+        Group::Nginx => (cmd(&["systemctl", "reload", "nginx"]), None),
+        Group::Fail2ban => (cmd(&["systemctl", "reload", "fail2ban"]), None),
+        Group::Postgres => (
+            cmd(&["systemctl", "reload", "postgresql"]),
+            Some("listen_addresses takes effect at the next PostgreSQL restart"),
+        ),
+        Group::Mariadb => {
+            return Some((
+                Vec::new(),
+                Some("MariaDB reads these settings at its next restart"),
+            ))
+        }
+        Group::Ufw => (cmd(&["ufw", "reload"]), None),
+        Group::Nftables => (cmd(&["nft", "-f", "/etc/nftables.conf"]), None),
+        Group::Systemd => (
+            cmd(&["systemctl", "daemon-reload"]),
+            Some("units with a new drop-in take it at their next restart (systemctl restart UNIT)"),
+        ),
+        Group::Sysctl => {
+            let mut v = cmd(&["sysctl"]);
+            for p in paths {
+                v.push("-p".into());
+                v.push(p.clone());
+            }
+            (v, None)
+        }
+        Group::Sudoers | Group::Other => return None,
+    })
+}
+
+/// Run a reload on the live host; returns its message when it fails.
+pub fn reload(argv: &[String]) -> Result<(), String> {
+    let Some((prog, args)) = argv.split_first() else {
+        return Ok(());
+    };
+    match run(Command::new(prog).args(args)) {
+        Ok((true, _)) => Ok(()),
+        Ok((false, msg)) => Err(format!("{}: {msg}", argv.join(" "))),
+        Err(e) => Err(format!("{}: {e}", argv.join(" "))),
+    }
+}
