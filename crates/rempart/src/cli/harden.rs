@@ -273,9 +273,8 @@ fn apply_cmd(a: ApplyArgs) -> anyhow::Result<u8> {
     if let Some(secs) = confirm_within {
         spawn_watchdog(&host, &applied.journal.run, a.plan.target.root.as_ref())
             .context("cannot start the confirm-or-revert watchdog; rolling back")
-            .map_err(|e| {
+            .inspect_err(|_| {
                 let _ = apply::rollback(&host, Some(&applied.journal.run));
-                e
             })?;
         println!(
             "Confirm within {secs} s from a NEW session (it proves the way in still works): rempart harden confirm{}",
