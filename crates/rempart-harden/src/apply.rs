@@ -104,16 +104,18 @@ pub fn apply(host: &Host, plan: &Plan, opts: &ApplyOptions) -> Result<Applied, H
     let mut written = 0usize;
     for (group, idx) in groups {
         for &i in &idx {
-            j.entries[i].state = EntryState::Writing;
-            j.save(host)?;
             let path = j.entries[i].change.path.clone();
             let after = j.entries[i].change.after.clone();
-            let created = journal::write_state(host, &path, &after)?;
+            if after != FileState::Absent {
+                j.entries[i].created_dirs = journal::missing_parents(host, &path);
+            }
+            j.entries[i].state = EntryState::Writing;
+            j.save(host)?;
+            journal::write_state(host, &path, &after)?;
             written += 1;
             if let Some(hook) = opts.after_write {
                 hook(written);
             }
-            j.entries[i].created_dirs = created;
             j.entries[i].state = EntryState::Written;
             j.save(host)?;
         }

@@ -92,22 +92,28 @@ fn fsync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
-/// Create missing parent directories of a host path (root-owned, 0755); returns those created.
-fn ensure_parents(host: &Host, path: &str) -> Result<Vec<String>, HardenError> {
-    let mut created = Vec::new();
+/// The parent directories of a host path that do not exist yet, outermost first. The journal
+/// records them before they are created, so a rollback after a crash removes them too.
+pub fn missing_parents(host: &Host, path: &str) -> Vec<String> {
+    let parent = |p: &str| {
+        p.rsplit_once('/')
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default()
+    };
     let mut missing = Vec::new();
-    let mut cur = path
-        .rsplit_once('/')
-        .map(|(p, _)| p.to_string())
-        .unwrap_or_default();
+    let mut cur = parent(path);
     while !cur.is_empty() && !host.exists(&cur) {
         missing.push(cur.clone());
-        cur = cur
-            .rsplit_once('/')
-            .map(|(p, _)| p.to_string())
-            .unwrap_or_default();
+        cur = parent(&cur);
     }
-    for dir in missing.into_iter().rev() {
+    missing.reverse();
+    missing
+}
+
+/// Create missing parent directories of a host path (0755); returns those created.
+fn ensure_parents(host: &Host, path: &str) -> Result<Vec<String>, HardenError> {
+    let mut created = Vec::new();
+    for dir in missing_parents(host, path) {
         let real = real_path(host, &dir)?;
         fs::create_dir(&real).map_err(|e| HardenError::Write(format!("{dir}: {e}")))?;
         fs::set_permissions(&real, fs::Permissions::from_mode(0o755))

@@ -7,8 +7,10 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// The fixture cases (this module is also included by the binary crate's tests, hence the path
+/// through `../rempart-audit`).
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../rempart-audit/tests/fixtures")
 }
 
 /// `../shared` beside the repository (CI puts it there).

@@ -76,6 +76,8 @@ pub enum What {
     },
     /// List the runs.
     History(Target),
+    /// List the rules that have an automatic fix.
+    Fixes,
     /// Wait for a pending run's deadline and roll it back unless confirmed (started detached
     /// by `apply --confirm-within`).
     #[command(hide = true)]
@@ -127,6 +129,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     j.entries.len(),
                     j.rules.join(", ")
                 )?;
+            }
+            Ok(0)
+        }
+        What::Fixes => {
+            let mut out = io::stdout().lock();
+            for (id, _) in rempart_harden::fixes::FIXES {
+                writeln!(out, "{id}")?;
             }
             Ok(0)
         }
@@ -208,6 +217,9 @@ fn print_plan(plan: &Plan, json: bool) -> anyhow::Result<()> {
 
 fn apply_cmd(a: ApplyArgs) -> anyhow::Result<u8> {
     let (host, plan) = make_plan(&a.plan)?;
+    if let Some(run) = apply::pending_run(&host)? {
+        bail!("run {run} is waiting for `rempart harden confirm` (or `rempart harden rollback`) first");
+    }
     if plan.is_empty() {
         print_plan(&plan, false)?;
         println!("Nothing to apply.");
@@ -229,10 +241,17 @@ fn apply_cmd(a: ApplyArgs) -> anyhow::Result<u8> {
     let failpoint: Option<usize> = std::env::var("REMPART_HARDEN_FAILPOINT")
         .ok()
         .and_then(|v| v.parse().ok());
+    let pause: Option<usize> = std::env::var("REMPART_HARDEN_PAUSE_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    // Fault injection for the tests: a crash (abort) or a long pause (for kill -9) right after
+    // the n-th file is written, before the journal records it.
     let hook = move |n: usize| {
         if Some(n) == failpoint {
-            // Simulated crash for the fault-injection tests: no cleanup, no journal update.
             std::process::abort();
+        }
+        if Some(n) == pause {
+            std::thread::sleep(Duration::from_secs(60));
         }
     };
     let opts = ApplyOptions {
