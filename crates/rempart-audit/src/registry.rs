@@ -10,7 +10,19 @@ pub const RULES: &[Rule] = &[
     // ssh
 
     // kernel
-
+    kernel::network::SYNCOOKIES,
+    kernel::network::IP_FORWARD,
+    kernel::redirects::SOURCE_ROUTE,
+    kernel::redirects::ACCEPT_REDIRECTS,
+    kernel::redirects::SEND_REDIRECTS,
+    kernel::network::LOG_MARTIANS,
+    kernel::network::RP_FILTER,
+    kernel::exposure::ASLR,
+    kernel::exposure::KPTR_RESTRICT,
+    kernel::exposure::DMESG_RESTRICT,
+    kernel::exposure::SUID_DUMPABLE,
+    kernel::core_dumps::RULE,
+    kernel::drift::RULE,
     // accounts
 
     // files

@@ -17,7 +17,7 @@ pub use users::{Group, Shadow, User, Users};
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 /// The largest configuration file rempart reads whole. Anything larger is reported, not read.
@@ -323,7 +323,13 @@ impl Host {
     /// Read a whole regular file, bounded by the size limit. `Ok(None)` when it does not exist.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, HostError> {
         let real = self.resolve(path)?;
-        let file = match fs::File::open(&real) {
+        // Opening a fifo for reading blocks until a writer comes: open without blocking, and
+        // look at what was opened before reading from it.
+        let file = match fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(&real)
+        {
             Ok(f) => f,
             Err(e) if is_absent(&e) => return Ok(None),
             Err(e) => return Err(HostError::io(path, &e)),
