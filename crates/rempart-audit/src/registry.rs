@@ -24,7 +24,12 @@ pub const RULES: &[Rule] = &[
     kernel::core_dumps::RULE,
     kernel::drift::RULE,
     // accounts
-
+    accounts::uid0::RULE,
+    accounts::passwords::EMPTY,
+    accounts::passwords::ROOT,
+    accounts::service_shell::RULE,
+    accounts::admins::RULE,
+    accounts::sudo_nopasswd::RULE,
     // files
 
     // updates

@@ -12,7 +12,7 @@
 
 mod users;
 
-pub use users::{Group, Shadow, User, Users};
+pub use users::{parse_group, parse_passwd, parse_shadow, Group, Shadow, User, Users};
 
 use std::ffi::OsString;
 use std::fs;

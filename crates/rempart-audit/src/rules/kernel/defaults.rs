@@ -11,6 +11,8 @@ pub struct KernelDefault {
     pub value: String,
     /// Shown with the evidence (`kernel default`, `CONFIG_SECURITY_DMESG_RESTRICT=y in ...`).
     pub note: String,
+    /// The file the default was read from (`/boot/config-*`), if any.
+    pub path: Option<String>,
 }
 
 /// Defaults set by the kernel code itself (slash keys). `net.ipv4.conf.default.accept_source_route`
@@ -60,6 +62,7 @@ pub fn kernel_default(host: &Host, key: &str) -> Option<KernelDefault> {
         .map(|(_, v)| KernelDefault {
             value: (*v).to_string(),
             note: "kernel default: no sysctl file sets it".into(),
+            path: None,
         })
 }
 
@@ -87,12 +90,14 @@ fn dmesg_default(host: &Host) -> KernelDefault {
                     "kernel default: {DMESG_OPTION}={} in {path}",
                     if on { "y" } else { "n" }
                 ),
+                path: Some(path),
             };
         }
     }
     KernelDefault {
         value: "1".into(),
         note: format!("kernel default: Debian kernels are built with {DMESG_OPTION}=y"),
+        path: None,
     }
 }
 

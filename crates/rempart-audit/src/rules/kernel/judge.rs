@@ -57,13 +57,17 @@ pub enum Boot {
 pub fn boot_value(host: &Host, cfg: &SysctlConfig, key: &str) -> Boot {
     let shown = display(key);
     let default = || match kernel_default(host, key) {
-        Some(d) => Boot::Known {
-            evidence: Evidence::source("default")
+        Some(d) => {
+            let mut evidence = Evidence::source("default")
                 .key(shown.clone())
                 .actual(d.value.as_str())
-                .note(d.note),
-            value: d.value,
-        },
+                .note(d.note);
+            evidence.path = d.path;
+            Boot::Known {
+                evidence,
+                value: d.value,
+            }
+        }
         None => Boot::NoDefault,
     };
     match cfg.configured(key) {
@@ -80,8 +84,11 @@ pub fn boot_value(host: &Host, cfg: &SysctlConfig, key: &str) -> Boot {
             if file.shown != file.path {
                 ev = ev.note(format!("applied through {}", file.path));
             }
-            // The kernel refuses a value that is not a number: the previous value stays.
-            if parse_int(&value).is_none() && kernel_default(host, key).is_some() {
+            // The kernel refuses a value that is not a number for a numeric key: the previous
+            // value stays.
+            let numeric_key =
+                kernel_default(host, key).is_some_and(|d| parse_int(&d.value).is_some());
+            if numeric_key && parse_int(&value).is_none() {
                 if let Boot::Known {
                     value: d,
                     evidence: dev,
@@ -92,8 +99,8 @@ pub fn boot_value(host: &Host, cfg: &SysctlConfig, key: &str) -> Boot {
                         dev.note.unwrap_or_default()
                     );
                     return Boot::Known {
+                        evidence: ev.actual(d.as_str()).note(note),
                         value: d,
-                        evidence: ev.note(note),
                     };
                 }
             }
