@@ -31,7 +31,9 @@ pub const RULES: &[Rule] = &[
     accounts::admins::RULE,
     accounts::sudo_nopasswd::RULE,
     // files
-
+    files::world_writable::RULE,
+    files::secrets::RULE,
+    files::sensitive_etc::RULE,
     // updates
     updates::auto_upgrades::RULE,
     updates::pending_security::RULE,

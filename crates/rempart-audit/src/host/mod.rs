@@ -46,6 +46,18 @@ pub enum HostError {
 }
 
 impl HostError {
+    /// The host path the error is about.
+    pub fn path(&self) -> &str {
+        match self {
+            HostError::SymlinkLoop { path }
+            | HostError::TooLarge { path, .. }
+            | HostError::Binary { path, .. }
+            | HostError::NotAFile { path, .. }
+            | HostError::NotAbsolute { path }
+            | HostError::Io { path, .. } => path,
+        }
+    }
+
     fn io(path: &str, e: &io::Error) -> HostError {
         if e.raw_os_error() == Some(40) {
             return HostError::SymlinkLoop {

@@ -2,7 +2,7 @@
 //! the running kernel.
 
 use super::docker::docker;
-use super::judge::{error_path, live_value, normalize_value, parse_int};
+use super::judge::{live_value, normalize_value, parse_int};
 use super::sysctl::{Configured, Placed, SysctlConfig};
 use super::sysctl_d::display;
 use crate::model::{Evidence, Family, Level, Severity};
@@ -121,7 +121,7 @@ fn check(ctx: &Ctx) -> Outcome {
         return Outcome::error(format!(
             "the sysctl configuration could not be read whole: {e}"
         ))
-        .with(Evidence::file(error_path(e)).note(e.to_string()));
+        .with(Evidence::file(e.path()).note(e.to_string()));
     }
     let mut msg = format!("the {checked} configured sysctl keys match the running kernel");
     if !notes.is_empty() {

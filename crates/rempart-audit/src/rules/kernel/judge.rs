@@ -231,7 +231,7 @@ pub fn judge(ctx: &Ctx, params: &[Param], bad_state: &str) -> Outcome {
             }
         ))
         .with_all(errors.iter().map(|e| {
-            Evidence::file(error_path(e))
+            Evidence::file(e.path())
                 .with_source("read")
                 .note(e.to_string())
         }));
@@ -309,18 +309,6 @@ fn proc_evidence(key: &str, value: &str, expected: &str) -> Evidence {
         .key(display(key))
         .actual(value)
         .expected(expected)
-}
-
-/// The path a host error names.
-pub fn error_path(e: &HostError) -> String {
-    match e {
-        HostError::SymlinkLoop { path }
-        | HostError::TooLarge { path, .. }
-        | HostError::Binary { path, .. }
-        | HostError::NotAFile { path, .. }
-        | HostError::NotAbsolute { path }
-        | HostError::Io { path, .. } => path.clone(),
-    }
 }
 
 #[cfg(test)]
