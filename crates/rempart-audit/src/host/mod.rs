@@ -58,6 +58,15 @@ impl HostError {
         }
     }
 
+    /// What went wrong, without the path (for evidence that already names it).
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        match text.strip_prefix(&format!("{}: ", self.path())) {
+            Some(r) => r.to_string(),
+            None => text,
+        }
+    }
+
     fn io(path: &str, e: &io::Error) -> HostError {
         if e.raw_os_error() == Some(40) {
             return HostError::SymlinkLoop {

@@ -92,7 +92,7 @@ fn check(ctx: &Ctx) -> Outcome {
             errors
                 .iter()
                 .take(MAX_SHOWN)
-                .map(|e| Evidence::file(e.path()).note(e.to_string())),
+                .map(|e| Evidence::file(e.path()).note(e.reason())),
         );
     }
     Outcome::pass(format!(

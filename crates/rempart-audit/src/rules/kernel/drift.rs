@@ -121,7 +121,7 @@ fn check(ctx: &Ctx) -> Outcome {
         return Outcome::error(format!(
             "the sysctl configuration could not be read whole: {e}"
         ))
-        .with(Evidence::file(e.path()).note(e.to_string()));
+        .with(Evidence::file(e.path()).note(e.reason()));
     }
     let mut msg = format!("the {checked} configured sysctl keys match the running kernel");
     if !notes.is_empty() {

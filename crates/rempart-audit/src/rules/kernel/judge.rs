@@ -48,7 +48,8 @@ pub enum Boot {
         value: String,
         evidence: Evidence,
     },
-    Unknown(HostError),
+    /// Files that could not be read might set it.
+    Unknown(Vec<HostError>),
     /// No sysctl file sets it and the kernel default is not known here.
     NoDefault,
 }
@@ -71,7 +72,7 @@ pub fn boot_value(host: &Host, cfg: &SysctlConfig, key: &str) -> Boot {
         None => Boot::NoDefault,
     };
     match cfg.configured(key) {
-        Configured::Unknown(e) => Boot::Unknown(e.clone()),
+        Configured::Unknown(errs) => Boot::Unknown(errs.into_iter().cloned().collect()),
         Configured::Unset => default(),
         Configured::Set(p) => {
             let value = p.value.clone().unwrap_or_default();
@@ -189,7 +190,13 @@ pub fn judge(ctx: &Ctx, params: &[Param], bad_state: &str) -> Outcome {
                     bad.push(evidence.clone().expected(p.expected));
                 }
             }
-            (_, Boot::Unknown(e)) => errors.push(e.clone()),
+            (_, Boot::Unknown(errs)) => {
+                for e in errs {
+                    if !errors.contains(e) {
+                        errors.push(e.clone());
+                    }
+                }
+            }
             (_, Boot::NoDefault) => {
                 notes.push(format!("{}: set by no file, default unknown", p.key));
             }
@@ -233,7 +240,7 @@ pub fn judge(ctx: &Ctx, params: &[Param], bad_state: &str) -> Outcome {
         .with_all(errors.iter().map(|e| {
             Evidence::file(e.path())
                 .with_source("read")
-                .note(e.to_string())
+                .note(e.reason())
         }));
     }
     if good.is_empty() {

@@ -73,8 +73,8 @@ pub enum Configured<'a> {
     Set(&'a Placed),
     /// Nothing assigns it: the kernel's default stays.
     Unset,
-    /// A file that could not be read might assign it.
-    Unknown(&'a HostError),
+    /// Files that could not be read might assign it.
+    Unknown(Vec<&'a HostError>),
 }
 
 /// The merged sysctl configuration of a host.
@@ -149,6 +149,26 @@ impl SysctlConfig {
         }
         for path in listed {
             cfg.read_file(host, path);
+        }
+        cfg
+    }
+
+    /// A configuration from file texts given in application order (tests, fuzzing).
+    pub fn from_texts(applier: Applier, files: &[(&str, &str)]) -> SysctlConfig {
+        let mut cfg = SysctlConfig {
+            applier,
+            files: Vec::new(),
+            explicit: HashMap::new(),
+            globs: Vec::new(),
+            errors: Vec::new(),
+            invalid: Vec::new(),
+        };
+        for (i, (path, text)) in files.iter().enumerate() {
+            cfg.files.push(ConfFile {
+                path: path.to_string(),
+                shown: path.to_string(),
+            });
+            cfg.apply(i, text);
         }
         cfg
     }
@@ -235,11 +255,14 @@ impl SysctlConfig {
             _ => None,
         };
         // An unread file can change the result unless an explicit line of a later file decides.
-        for (at, err) in &self.errors {
-            match (at, decisive) {
-                (Some(i), Some(d)) if *i < d => {}
-                _ => return Configured::Unknown(err),
-            }
+        let unknown: Vec<&HostError> = self
+            .errors
+            .iter()
+            .filter(|(at, _)| !matches!((at, decisive), (Some(i), Some(d)) if *i < d))
+            .map(|(_, e)| e)
+            .collect();
+        if !unknown.is_empty() {
+            return Configured::Unknown(unknown);
         }
         match winner {
             Some((p, _)) => Configured::Set(p),
@@ -297,22 +320,13 @@ mod tests {
     use super::*;
 
     fn config(files: &[&str]) -> SysctlConfig {
-        let mut cfg = SysctlConfig {
-            applier: Applier::Systemd,
-            files: Vec::new(),
-            explicit: HashMap::new(),
-            globs: Vec::new(),
-            errors: Vec::new(),
-            invalid: Vec::new(),
-        };
-        for (i, text) in files.iter().enumerate() {
-            cfg.files.push(ConfFile {
-                path: format!("/etc/sysctl.d/{i}.conf"),
-                shown: format!("/etc/sysctl.d/{i}.conf"),
-            });
-            cfg.apply(i, text);
-        }
-        cfg
+        let named: Vec<(String, &str)> = files
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("/etc/sysctl.d/{i}.conf"), *t))
+            .collect();
+        let refs: Vec<(&str, &str)> = named.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+        SysctlConfig::from_texts(Applier::Systemd, &refs)
     }
 
     fn value(cfg: &SysctlConfig, key: &str) -> Option<String> {
