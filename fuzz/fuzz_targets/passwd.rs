@@ -1,8 +1,9 @@
-//! passwd, group and shadow: never panic on any text.
+//! passwd, group, shadow and login.defs: never panic on any text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rempart_audit::host::{parse_group, parse_passwd, parse_shadow};
+use rempart_audit::rules::accounts::login_defs_value;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -13,4 +14,5 @@ fuzz_target!(|data: &[u8]| {
     for s in parse_shadow(&text) {
         let _ = s.password_usable();
     }
+    let _ = login_defs_value(&text, "UID_MIN");
 });

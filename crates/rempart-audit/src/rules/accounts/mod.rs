@@ -143,6 +143,20 @@ pub fn hash_scheme(hash: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn login_defs_never_panics_and_finds_written_values(
+            noise in "\\PC{0,200}",
+            v in 0u32..100_000,
+        ) {
+            let _ = login_defs_value(&noise, "UID_MIN");
+            let text = format!("{noise}\nUID_MIN\t{v}\n");
+            let want = v.to_string();
+            prop_assert_eq!(login_defs_value(&text, "UID_MIN"), Some(want.as_str()));
+        }
+    }
 
     #[test]
     fn login_defs_last_value_wins_and_comments_are_skipped() {

@@ -230,7 +230,7 @@ pub fn judge(ctx: &Ctx, params: &[Param], bad_state: &str) -> Outcome {
     }
     if let Some(e) = errors.first() {
         return Outcome::error(format!(
-            "cannot tell the value the host boots with: {e}{}",
+            "could not read what decides the value: {e}{}",
             if errors.len() > 1 {
                 format!(" (and {} more)", errors.len() - 1)
             } else {
