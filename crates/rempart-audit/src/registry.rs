@@ -10,11 +10,30 @@ pub const RULES: &[Rule] = &[
     // ssh
 
     // kernel
-
+    kernel::network::SYNCOOKIES,
+    kernel::network::IP_FORWARD,
+    kernel::redirects::SOURCE_ROUTE,
+    kernel::redirects::ACCEPT_REDIRECTS,
+    kernel::redirects::SEND_REDIRECTS,
+    kernel::network::LOG_MARTIANS,
+    kernel::network::RP_FILTER,
+    kernel::exposure::ASLR,
+    kernel::exposure::KPTR_RESTRICT,
+    kernel::exposure::DMESG_RESTRICT,
+    kernel::exposure::SUID_DUMPABLE,
+    kernel::core_dumps::RULE,
+    kernel::drift::RULE,
     // accounts
-
+    accounts::uid0::RULE,
+    accounts::passwords::EMPTY,
+    accounts::passwords::ROOT,
+    accounts::service_shell::RULE,
+    accounts::admins::RULE,
+    accounts::sudo_nopasswd::RULE,
     // files
-
+    files::world_writable::RULE,
+    files::secrets::RULE,
+    files::sensitive_etc::RULE,
     // updates
     updates::auto_upgrades::RULE,
     updates::pending_security::RULE,

@@ -12,12 +12,12 @@
 
 mod users;
 
-pub use users::{Group, Shadow, User, Users};
+pub use users::{parse_group, parse_passwd, parse_shadow, Group, Shadow, User, Users};
 
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 /// The largest configuration file rempart reads whole. Anything larger is reported, not read.
@@ -46,6 +46,27 @@ pub enum HostError {
 }
 
 impl HostError {
+    /// The host path the error is about.
+    pub fn path(&self) -> &str {
+        match self {
+            HostError::SymlinkLoop { path }
+            | HostError::TooLarge { path, .. }
+            | HostError::Binary { path, .. }
+            | HostError::NotAFile { path, .. }
+            | HostError::NotAbsolute { path }
+            | HostError::Io { path, .. } => path,
+        }
+    }
+
+    /// What went wrong, without the path (for evidence that already names it).
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        match text.strip_prefix(&format!("{}: ", self.path())) {
+            Some(r) => r.to_string(),
+            None => text,
+        }
+    }
+
     fn io(path: &str, e: &io::Error) -> HostError {
         if e.raw_os_error() == Some(40) {
             return HostError::SymlinkLoop {
@@ -323,7 +344,13 @@ impl Host {
     /// Read a whole regular file, bounded by the size limit. `Ok(None)` when it does not exist.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, HostError> {
         let real = self.resolve(path)?;
-        let file = match fs::File::open(&real) {
+        // Opening a fifo for reading blocks until a writer comes: open without blocking, and
+        // look at what was opened before reading from it.
+        let file = match fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(&real)
+        {
             Ok(f) => f,
             Err(e) if is_absent(&e) => return Ok(None),
             Err(e) => return Err(HostError::io(path, &e)),

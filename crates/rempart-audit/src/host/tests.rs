@@ -132,3 +132,19 @@ fn proc_sys_is_never_read_under_a_root_tree() {
     let (_dir, host) = tree();
     assert!(host.proc_sys("kernel.randomize_va_space").is_none());
 }
+
+#[test]
+fn fifos_are_refused_without_blocking() {
+    let (dir, host) = tree();
+    let fifo = dir.path().join("etc/fifo.conf");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo (coreutils) runs");
+    assert!(made.success());
+    let err = host.read_text("/etc/fifo.conf").unwrap_err();
+    assert!(
+        matches!(err, HostError::NotAFile { kind: "fifo", .. }),
+        "{err}"
+    );
+}

@@ -7,6 +7,9 @@ use super::{Host, HostError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub name: String,
+    /// The password field of `/etc/passwd`: `x` when the hash is in `/etc/shadow`, empty when the
+    /// account has no password at all.
+    pub password: String,
     pub uid: u32,
     pub gid: u32,
     pub home: String,
@@ -140,7 +143,18 @@ fn numbered(text: &str) -> impl Iterator<Item = (u32, &str)> {
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
 }
 
-pub(crate) fn parse_passwd(text: &str) -> Vec<User> {
+/// A numeric id field as glibc's nss_files reads it (strtoul: leading blanks and `+` allowed).
+fn parse_id(s: &str) -> Option<u32> {
+    let t = s.trim_start();
+    let t = t.strip_prefix('+').unwrap_or(t);
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+/// Parse `/etc/passwd` text. Lines glibc would skip (too few fields, non-numeric ids) are skipped.
+pub fn parse_passwd(text: &str) -> Vec<User> {
     numbered(text)
         .filter_map(|(line, l)| {
             let f: Vec<&str> = l.split(':').collect();
@@ -149,8 +163,9 @@ pub(crate) fn parse_passwd(text: &str) -> Vec<User> {
             }
             Some(User {
                 name: f[0].to_string(),
-                uid: f[2].parse().ok()?,
-                gid: f[3].parse().ok()?,
+                password: f[1].to_string(),
+                uid: parse_id(f[2])?,
+                gid: parse_id(f[3])?,
                 home: f[5].to_string(),
                 shell: f[6].to_string(),
                 line,
@@ -159,7 +174,8 @@ pub(crate) fn parse_passwd(text: &str) -> Vec<User> {
         .collect()
 }
 
-pub(crate) fn parse_group(text: &str) -> Vec<Group> {
+/// Parse `/etc/group` text.
+pub fn parse_group(text: &str) -> Vec<Group> {
     numbered(text)
         .filter_map(|(line, l)| {
             let f: Vec<&str> = l.split(':').collect();
@@ -168,7 +184,7 @@ pub(crate) fn parse_group(text: &str) -> Vec<Group> {
             }
             Some(Group {
                 name: f[0].to_string(),
-                gid: f[2].parse().ok()?,
+                gid: parse_id(f[2])?,
                 members: f[3]
                     .split(',')
                     .map(str::trim)
@@ -181,7 +197,8 @@ pub(crate) fn parse_group(text: &str) -> Vec<Group> {
         .collect()
 }
 
-pub(crate) fn parse_shadow(text: &str) -> Vec<Shadow> {
+/// Parse `/etc/shadow` text.
+pub fn parse_shadow(text: &str) -> Vec<Shadow> {
     numbered(text)
         .filter_map(|(line, l)| {
             let mut f = l.split(':');
@@ -205,6 +222,16 @@ mod tests {
         assert_eq!(users[1].line, 4);
         assert!(users[0].has_login_shell());
         assert!(!users[1].has_login_shell());
+    }
+
+    #[test]
+    fn ids_parse_like_glibc_and_the_password_field_is_kept() {
+        let users = parse_passwd(
+            "toor: :+0:0::/root:/bin/sh\nsneak:x: 0:0::/:/bin/sh\nbad:x:0x0:0::/:/bin/sh\n",
+        );
+        assert_eq!(users.len(), 2);
+        assert_eq!((users[0].uid, users[0].password.as_str()), (0, " "));
+        assert_eq!(users[1].uid, 0);
     }
 
     #[test]
