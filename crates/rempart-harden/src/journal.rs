@@ -294,14 +294,24 @@ pub fn restore(host: &Host, journal: &mut Journal) -> Result<Vec<String>, Harden
             continue;
         }
         let now = current_state(host, path)?;
-        if now == entry.change.before {
-            entry.state = EntryState::Planned;
-            continue;
+        if now != entry.change.before {
+            if now != entry.change.after {
+                drifted.push(path.clone());
+            }
+            write_state(host, path, &entry.change.before)?;
         }
-        if now != entry.change.after {
-            drifted.push(path.clone());
+        // A temp file left by a write interrupted before its rename.
+        if let Ok(real) = real_path(host, path) {
+            if let (Some(dir), Some(name)) = (real.parent(), real.file_name()) {
+                let prefix = format!(".{}.rempart-", name.to_string_lossy());
+                for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+                    if e.file_name().to_string_lossy().starts_with(&prefix) {
+                        let _ = fs::remove_file(e.path());
+                    }
+                }
+            }
         }
-        write_state(host, path, &entry.change.before)?;
+        // Directories the run created (recorded before they were), innermost first.
         for d in entry.created_dirs.iter().rev() {
             if let Ok(real) = real_path(host, d) {
                 let _ = fs::remove_dir(real);

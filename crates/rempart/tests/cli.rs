@@ -226,7 +226,7 @@ fn ignores_need_a_reason_and_unused_ones_are_reported() {
     )
     .unwrap();
     let out = rempart()
-        .args(["audit", "--format", "json", "--config"])
+        .args(["audit", "--only", "updates", "--format", "json", "--config"])
         .arg(&cfg)
         .arg("--root")
         .arg(failing())
@@ -250,7 +250,7 @@ fn ignores_need_a_reason_and_unused_ones_are_reported() {
 
     // The same ignore on a tree where the rule passes is stale, and said so.
     let out = rempart()
-        .args(["audit", "--format", "json", "--config"])
+        .args(["audit", "--only", "updates", "--format", "json", "--config"])
         .arg(&cfg)
         .arg("--root")
         .arg(passing())
@@ -281,7 +281,7 @@ fn the_host_config_file_is_read_from_the_audited_tree() {
     fs::create_dir_all(root.join("etc/rempart")).unwrap();
     fs::write(root.join("etc/rempart/rempart.toml"), "profile = \"dev\"\n").unwrap();
     let out = rempart()
-        .args(["audit", "--format", "json", "--root"])
+        .args(["audit", "--only", "updates", "--format", "json", "--root"])
         .arg(root)
         .output()
         .unwrap();
