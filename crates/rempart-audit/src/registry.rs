@@ -21,6 +21,25 @@ pub const RULES: &[Rule] = &[
     // firewall
 
     // intrusion
+
+    // database
+    database::pg_listen::RULE,
+    database::pg_hba_rules::TRUST,
+    database::pg_hba_rules::OPEN,
+    database::pg_hba_rules::WEAK_AUTH,
+    database::pg_ssl::RULE,
+    database::pg_password_encryption::RULE,
+    database::pg_datadir::RULE,
+    database::pg_superuser::RULE,
+    database::my_bind::RULE,
+    database::my_options::LOCAL_INFILE,
+    database::my_options::SYMLINKS,
+    database::my_datadir::RULE,
+    database::my_secure_install::RULE,
+    database::my_privileges::RULE,
+    // encryption
+
+    // backup
 ];
 
 /// Old ids that now live under another id: `(old, new)`.
