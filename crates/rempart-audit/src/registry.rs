@@ -38,7 +38,8 @@ pub const RULES: &[Rule] = &[
     database::my_secure_install::RULE,
     database::my_privileges::RULE,
     // encryption
-
+    encryption::data_volumes::RULE,
+    encryption::keyfile_perms::RULE,
     // backup
 ];
 

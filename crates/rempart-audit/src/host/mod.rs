@@ -285,6 +285,25 @@ impl Host {
         Ok(out)
     }
 
+    /// The host path of `path` with every symbolic link resolved (inside the root): where a
+    /// file really lives, for matching it against mount points. A path that does not exist is
+    /// returned with the links of its existing part resolved.
+    pub fn canonical(&self, path: &str) -> Result<String, HostError> {
+        if self.root == Path::new("/") {
+            if !path.starts_with('/') {
+                return Err(HostError::NotAbsolute { path: path.into() });
+            }
+            return match fs::canonicalize(path) {
+                Ok(p) => Ok(p.to_string_lossy().into_owned()),
+                Err(e) if is_absent(&e) => Ok(path.to_string()),
+                Err(e) => Err(HostError::io(path, &e)),
+            };
+        }
+        let real = self.resolve(path)?;
+        let rel = real.strip_prefix(&self.root).unwrap_or(&real);
+        Ok(format!("/{}", rel.to_string_lossy()))
+    }
+
     /// Metadata of a path, following symbolic links. `Ok(None)` when it does not exist.
     pub fn metadata(&self, path: &str) -> Result<Option<Meta>, HostError> {
         let real = self.resolve(path)?;

@@ -132,3 +132,17 @@ fn proc_sys_is_never_read_under_a_root_tree() {
     let (_dir, host) = tree();
     assert!(host.proc_sys("kernel.randomize_va_space").is_none());
 }
+
+#[test]
+fn canonical_paths_resolve_links_inside_the_root() {
+    let (dir, host) = tree();
+    fs::create_dir_all(dir.path().join("data/pg")).unwrap();
+    symlink("/data/pg", dir.path().join("usr/lib/pg")).unwrap();
+    assert_eq!(host.canonical("/usr/lib/pg").unwrap(), "/data/pg");
+    assert_eq!(
+        host.canonical("/usr/lib/pg/15/main").unwrap(),
+        "/data/pg/15/main"
+    );
+    assert_eq!(host.canonical("/etc").unwrap(), "/etc");
+    assert!(host.canonical("relative").is_err());
+}
