@@ -41,6 +41,10 @@ pub const RULES: &[Rule] = &[
     encryption::data_volumes::RULE,
     encryption::keyfile_perms::RULE,
     // backup
+    backup::scheduled::RULE,
+    backup::encrypted::RULE,
+    backup::offsite::RULE,
+    backup::fresh::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -528,8 +528,33 @@ mod tests {
 
     #[test]
     fn pg_output_parses() {
-        let out = "v\015.18 (Debian)\0r\0postgres\0t\0t\0t\0t\0t\0t\010\0r\0app\0f\0f\0t\0f\0f\0t\016384\0d\0app\0";
-        let live = parse_pg(out).unwrap();
+        let out = [
+            "v",
+            "15.18 (Debian)",
+            "r",
+            "postgres",
+            "t",
+            "t",
+            "t",
+            "t",
+            "t",
+            "t",
+            "10",
+            "r",
+            "app",
+            "f",
+            "f",
+            "t",
+            "f",
+            "f",
+            "t",
+            "16384",
+            "d",
+            "app",
+            "",
+        ]
+        .join("\0");
+        let live = parse_pg(&out).unwrap();
         assert_eq!(live.version, "15.18 (Debian)");
         assert_eq!(live.roles.len(), 2);
         assert!(live.roles[1].createdb && !live.roles[1].superuser);

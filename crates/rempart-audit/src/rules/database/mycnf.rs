@@ -263,7 +263,7 @@ impl MyConfig {
         let name = normalise(name);
         let mut found = None;
         for o in &self.options {
-            if !groups.iter().any(|g| *g == o.group) {
+            if !groups.contains(&o.group) {
                 continue;
             }
             let bare = o.name.strip_prefix("loose-").unwrap_or(&o.name);
