@@ -101,6 +101,29 @@ fn run_ok(cmd: &mut Command, what: &str) {
     );
 }
 
+fn run_with_stdin(cmd: &mut Command, input: &str, what: &str) {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to.parent().unwrap()).unwrap();
     run_ok(
@@ -127,7 +150,7 @@ fn pg_template() -> PathBuf {
             Command::new("runuser")
                 .args(["-u", "postgres", "--"])
                 .arg(bin.join("initdb"))
-                .args(["-A", "peer", "--no-instructions", "-D"])
+                .args(["-A", "peer", "--no-sync", "--no-instructions", "-D"])
                 .arg(&t)
                 .current_dir("/"),
             "initdb",
@@ -218,9 +241,9 @@ fn start_pg(root: &Path, spec: &ServerSpec) -> Server {
             .arg(bin.join("psql"))
             .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
             .arg(&sock)
-            .args(["-d", "postgres", "-c", &spec.sql])
+            .args(["-d", "postgres", "-f", "-"])
             .current_dir("/");
-        run_ok(&mut c, "psql setup");
+        run_with_stdin(&mut c, &spec.sql, "psql setup");
     }
     server
 }
@@ -251,11 +274,11 @@ fn start_my(root: &Path, spec: &ServerSpec) -> Server {
     };
     wait_for(&sock, "mariadbd", &mut server.child);
     if !spec.sql.trim().is_empty() {
-        run_ok(
+        run_with_stdin(
             Command::new("/usr/bin/mariadb")
                 .args(["--no-defaults", "-u", "root", "-S"])
-                .arg(&sock)
-                .args(["-e", &spec.sql]),
+                .arg(&sock),
+            &spec.sql,
             "mariadb setup",
         );
     }

@@ -304,7 +304,7 @@ pub fn parse_pg(out: &str) -> Result<PgLive, String> {
 }
 
 const MY_QUERIES: &str = "SELECT 'v', VERSION();
-SELECT 'u', User, Host, IFNULL(JSON_VALUE(Priv, '$.plugin'), ''), IF(IFNULL(JSON_VALUE(Priv, '$.authentication_string'), '') = '', 'empty', 'set'), IF(IFNULL(JSON_VALUE(Priv, '$.account_locked'), 'false') = 'true', 'Y', 'N'), IF(IFNULL(JSON_VALUE(Priv, '$.is_role'), 'false') = 'true', 'Y', 'N') FROM mysql.global_priv;
+SELECT 'u', User, Host, IFNULL(JSON_VALUE(Priv, '$.plugin'), ''), IF(IFNULL(JSON_VALUE(Priv, '$.authentication_string'), '') = '', 'empty', 'set'), IF(IFNULL(JSON_VALUE(Priv, '$.account_locked'), '0') IN ('1', 'true'), 'Y', 'N'), IF(IFNULL(JSON_VALUE(Priv, '$.is_role'), '0') IN ('1', 'true'), 'Y', 'N') FROM mysql.global_priv;
 SELECT 'u', User, Host, plugin, IF(authentication_string = '', 'empty', 'set'), account_locked, 'N' FROM mysql.user;
 SELECT 'g', GRANTEE, '', PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES;
 SELECT 'g', GRANTEE, TABLE_SCHEMA, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES;
@@ -339,11 +339,11 @@ fn query_mariadb(host: &Host, config: &AuditConfig, s: &DbServer) -> LiveServer 
         "--skip-column-names",
         "--force",
         &format!("--connect-timeout={CONNECT_TIMEOUT_S}"),
-        "-e",
-        MY_QUERIES,
     ]);
     cmd.env_remove("MYSQL_PWD").env_remove("MYSQL_HOST");
-    match run_allowing_errors(cmd) {
+    // On standard input, not `-e`: with `-e` the client stops at the first failing statement
+    // even with --force, and one statement of each flavour (MariaDB, MySQL) always fails.
+    match run_allowing_errors(cmd, MY_QUERIES) {
         Ok(out) => match parse_my(&out) {
             Ok(mut live) => {
                 live.via = via;
@@ -438,7 +438,7 @@ fn is_root() -> bool {
 
 /// Run a client; its output on success, the first line of its error otherwise.
 fn run(cmd: Command) -> Result<String, String> {
-    let (ok, out, err) = spawn_bounded(cmd)?;
+    let (ok, out, err) = spawn_bounded(cmd, None)?;
     if ok {
         Ok(out)
     } else {
@@ -448,8 +448,8 @@ fn run(cmd: Command) -> Result<String, String> {
 
 /// Run a client with `--force`: statements may fail (a table of another server flavour); the
 /// run counts when it printed something.
-fn run_allowing_errors(cmd: Command) -> Result<String, String> {
-    let (ok, out, err) = spawn_bounded(cmd)?;
+fn run_allowing_errors(cmd: Command, input: &str) -> Result<String, String> {
+    let (ok, out, err) = spawn_bounded(cmd, Some(input))?;
     if ok || out.lines().any(|l| l.starts_with("v\t")) {
         Ok(out)
     } else {
@@ -470,15 +470,25 @@ fn first_line(s: &str) -> String {
     }
 }
 
-/// Spawn with stdin closed, read stdout and stderr on threads, kill after [`DEADLINE`].
-fn spawn_bounded(mut cmd: Command) -> Result<(bool, String, String), String> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+/// Spawn with `input` (or nothing) on stdin, read stdout and stderr on threads, kill after
+/// [`DEADLINE`].
+fn spawn_bounded(mut cmd: Command, input: Option<&str>) -> Result<(bool, String, String), String> {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("could not run {program}: {e}"))?;
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        // The queries are a few hundred bytes: they fit the pipe, so this cannot block.
+        use std::io::Write;
+        let _ = stdin.write_all(text.as_bytes());
+    }
     let reader = |r: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
