@@ -45,6 +45,7 @@ pub const RULES: &[Rule] = &[
     backup::encrypted::RULE,
     backup::offsite::RULE,
     backup::fresh::RULE,
+    backup::retention::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -69,12 +69,22 @@ pub struct Encrypt {
     pub place: Place,
 }
 
+/// A command deleting old backups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prune {
+    pub tool: String,
+    /// The directory it prunes; `None` for a backup repository (`restic forget`, `borg prune`).
+    pub dir: Option<String>,
+    pub place: Place,
+}
+
 /// Everything found in one command line or script.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub dumps: Vec<Dump>,
     pub encrypts: Vec<Encrypt>,
     pub offsite: Vec<Offsite>,
+    pub prunes: Vec<Prune>,
     /// Absolute paths of words that may be scripts to follow.
     pub scripts: Vec<String>,
 }
@@ -84,6 +94,7 @@ impl Analysis {
         self.dumps.extend(other.dumps);
         self.encrypts.extend(other.encrypts);
         self.offsite.extend(other.offsite);
+        self.prunes.extend(other.prunes);
         self.scripts.extend(other.scripts);
     }
 }
@@ -161,7 +172,10 @@ fn analyze_depth(text: &str, at: Where, vars: &[(String, String)], depth: u32) -
         let assigned = assignments(cmd);
         let only_assignments =
             assigned.len() == cmd.argv.len() || cmd.argv.first().is_some_and(|w| w == "export");
-        vars.extend(assigned);
+        for (k, v) in assigned {
+            let v = expand(&v, &vars);
+            vars.push((k, v));
+        }
         if only_assignments {
             continue;
         }
@@ -212,6 +226,13 @@ fn analyze_depth(text: &str, at: Where, vars: &[(String, String)], depth: u32) -
             if encrypts(tool, &argv[i..]) {
                 a.encrypts.push(Encrypt {
                     tool: tool.to_string(),
+                    place: place(cmd),
+                });
+            }
+            if let Some(dir) = prune(tool, args) {
+                a.prunes.push(Prune {
+                    tool: tool.to_string(),
+                    dir,
                     place: place(cmd),
                 });
             }
@@ -456,6 +477,51 @@ fn conninfo_dbname(v: &str) -> Option<String> {
             .map(|n| n.trim_matches('\'').to_string());
     }
     (!v.is_empty()).then(|| v.to_string())
+}
+
+/// The directory of a path that may end in a glob (`/backups/avmvp_*.sql.gz` -> `/backups`).
+fn glob_dir(p: &str) -> Option<String> {
+    if !p.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/').filter(|c| !c.is_empty()) {
+        if c.contains(['*', '?', '[']) {
+            break;
+        }
+        parts.push(c);
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// When `tool` deletes old backups: `Some(Some(dir))` for a directory, `Some(None)` for a
+/// backup repository.
+fn prune(tool: &str, args: &[String]) -> Option<Option<String>> {
+    let any = |xs: &[&str]| args.iter().any(|a| xs.contains(&a.as_str()));
+    match tool {
+        "find" => {
+            let deletes = any(&["-delete"])
+                || args
+                    .windows(2)
+                    .any(|w| w[0] == "-exec" && matches!(basename(&w[1]), "rm" | "shred"));
+            let aged = any(&["-mtime", "-mmin", "-ctime", "-cmin", "-atime", "-newermt"]);
+            if !(deletes && aged) {
+                return None;
+            }
+            let dir = args
+                .iter()
+                .take_while(|a| !a.starts_with('-') && !matches!(a.as_str(), "(" | "!"))
+                .find_map(|a| glob_dir(a))?;
+            Some(Some(dir))
+        }
+        "tmpreaper" | "tmpwatch" => args.iter().rev().find_map(|a| glob_dir(a)).map(Some),
+        "restic" => any(&["forget", "prune"]).then_some(None),
+        "borg" => any(&["prune"]).then_some(None),
+        "automysqlbackup" | "autopostgresqlbackup" => {
+            default_output(tool).map(|d| Some(d.to_string()))
+        }
+        _ => None,
+    }
 }
 
 /// True when `tool` (with its arguments `argv`, the tool word first) encrypts.

@@ -12,6 +12,7 @@ pub mod encrypted;
 pub mod fresh;
 pub mod jobs;
 pub mod offsite;
+pub mod retention;
 pub mod scheduled;
 pub mod shell;
 

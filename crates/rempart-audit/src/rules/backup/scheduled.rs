@@ -6,7 +6,7 @@ use super::jobs::BackupJobs;
 use super::place_evidence;
 use crate::model::{Evidence, Family, Level, Severity};
 use crate::rule::{Ctx, Outcome, Rule, RuleDoc};
-use crate::rules::database::live::{LiveDatabases, LiveServer};
+use crate::rules::database::live::LiveDatabases;
 use crate::rules::database::{Databases, DbKind};
 
 pub const RULE: Rule = Rule {
@@ -58,28 +58,10 @@ fn check(ctx: &Ctx) -> Outcome {
     let mut bad = Vec::new();
     let mut good = Vec::new();
     for s in &dbs.servers {
-        let mut names = s.databases.clone();
-        if let Some(LiveServer::Postgres(pg)) = live.as_ref().map(|l| l.of(&dbs, s)) {
-            names = pg
-                .databases
-                .iter()
-                .filter(|d| d.as_str() != "postgres")
-                .cloned()
-                .collect();
-        }
-        if let Some(LiveServer::MariaDb(my)) = live.as_ref().map(|l| l.of(&dbs, s)) {
-            names = my
-                .databases
-                .iter()
-                .filter(|d| {
-                    !matches!(
-                        d.as_str(),
-                        "information_schema" | "performance_schema" | "mysql" | "sys"
-                    )
-                })
-                .cloned()
-                .collect();
-        }
+        let names = live
+            .as_ref()
+            .and_then(|l| l.database_names(&dbs, s))
+            .unwrap_or_else(|| s.databases.clone());
         let dumps: Vec<_> = jobs
             .backups()
             .flat_map(|j| j.analysis.dumps.iter().map(move |d| (j, d)))

@@ -142,6 +142,30 @@ impl LiveDatabases {
         LiveDatabases { servers }
     }
 
+    /// The application databases a running server reports (templates, `postgres` and the MariaDB
+    /// system schemas left out); `None` when the server was not queried.
+    pub fn database_names(&self, dbs: &Databases, server: &DbServer) -> Option<Vec<String>> {
+        const SYSTEM: &[&str] = &[
+            "postgres",
+            "information_schema",
+            "performance_schema",
+            "mysql",
+            "sys",
+        ];
+        let names = match self.of(dbs, server) {
+            LiveServer::Postgres(pg) => &pg.databases,
+            LiveServer::MariaDb(my) => &my.databases,
+            _ => return None,
+        };
+        Some(
+            names
+                .iter()
+                .filter(|n| !SYSTEM.contains(&n.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The live state of `server` (which must come from the same [`Databases`]).
     pub fn of<'a>(&'a self, dbs: &Databases, server: &DbServer) -> &'a LiveServer {
         static NOT_LIVE: LiveServer = LiveServer::NotLive;
