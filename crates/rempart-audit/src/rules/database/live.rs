@@ -454,6 +454,23 @@ pub fn parse_my(out: &str) -> Result<MyLive, String> {
     Ok(live)
 }
 
+/// True when a client's error says the server refused the login (as opposed to a broken
+/// server or client): the rules then skip and ask for credentials instead of erroring.
+pub fn is_auth_failure(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "access denied",
+        "authentication failed",
+        "no pg_hba.conf entry",
+        "does not exist",
+        "password authentication",
+        "peer authentication",
+        "fe_sendauth",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
 fn is_root() -> bool {
     // The owner of /proc/self is the effective uid of this process.
     use std::os::unix::fs::MetadataExt;
@@ -610,6 +627,17 @@ mod tests {
         assert!(live.privileges[1].grantable);
         assert_eq!(live.db_grants[0].0, "test\\_%");
         assert!(parse_my("u\tx\n").is_err());
+    }
+
+    #[test]
+    fn refused_logins_are_told_apart() {
+        assert!(is_auth_failure(
+            "ERROR 1698 (28000): Access denied for user 'root'@'localhost'"
+        ));
+        assert!(is_auth_failure(
+            "psql: error: connection to server on socket \"/run/postgresql/.s.PGSQL.5432\" failed: FATAL:  role \"root\" does not exist"
+        ));
+        assert!(!is_auth_failure("psql did not answer within 6 s; killed"));
     }
 
     #[test]

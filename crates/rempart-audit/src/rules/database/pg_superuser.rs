@@ -57,6 +57,12 @@ pub fn live_servers<'a>(
         match l {
             LiveServer::NotLive => return Err(Outcome::needs_live("a running database server")),
             LiveServer::NotRunning(why) => reasons.push(format!("{}: {why}", s.label())),
+            LiveServer::Failed(why) if super::live::is_auth_failure(why) => {
+                return Err(Outcome::skip(format!(
+                    "{}: the server refused rempart's login ({why}); give credentials in rempart.toml [database]",
+                    s.label()
+                )));
+            }
             LiveServer::Failed(why) => {
                 return Err(Outcome::error(format!(
                     "{}: could not query the server: {why} (give credentials in rempart.toml [database])",
