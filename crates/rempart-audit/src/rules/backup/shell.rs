@@ -69,6 +69,8 @@ impl Parser {
                 '\n' => {
                     self.i += 1;
                     self.line += 1;
+                    // A redirection without its target is a syntax error: drop it.
+                    pending_redirect = None;
                     self.finish(true);
                     self.skip_heredocs();
                 }
@@ -93,6 +95,7 @@ impl Parser {
                         continue;
                     }
                     self.i += 1;
+                    pending_redirect = None;
                     let pipe = c == '|' && next != Some('|');
                     if (c == '|' || c == '&' || c == ';') && next == Some(c) {
                         self.i += 1;
@@ -122,7 +125,11 @@ impl Parser {
                     }
                 }
                 _ => {
+                    let line = self.line;
                     let w = self.word();
+                    if self.cur.argv.is_empty() && self.cur.redirects.is_empty() {
+                        self.cur.line = line;
+                    }
                     if let Some(op) = pending_redirect.take() {
                         if op.starts_with("<<") {
                             self.heredocs.push((w.clone(), op.ends_with('-')));
@@ -136,9 +143,6 @@ impl Parser {
                         && w.chars().all(|c| c.is_ascii_digit())
                     {
                         continue;
-                    }
-                    if self.cur.argv.is_empty() && self.cur.redirects.is_empty() {
-                        self.cur.line = self.line;
                     }
                     self.cur.argv.push(w);
                 }
@@ -351,6 +355,15 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn a_redirection_missing_its_target_does_not_swallow_the_next_line() {
+        // Found by the backup_shell fuzz target: `<a> \n b` used to make `b` a redirect target
+        // of a command with no line number.
+        let c = commands("x <team@example.org>\nArchitecture: amd64\n");
+        assert_eq!(c[1].argv, ["Architecture:", "amd64"]);
+        assert_eq!(c[1].line, 2);
+    }
+
+    #[test]
     fn the_guides_pipeline() {
         let c = commands(
             "/usr/bin/pg_dump -U avmvp_user avmvp_db | gzip > /backups/avmvp_$(date +%Y%m%d).sql.gz",
@@ -418,6 +431,14 @@ mod tests {
         fn never_panics(s in "\\PC{0,300}") {
             let _ = commands(&s);
             let _ = expand(&s, &[("A".into(), "b".into())]);
+        }
+
+        #[test]
+        fn commands_start_on_a_line_of_the_text(s in "[a-z <>|;'\n]{0,200}") {
+            let lines = s.lines().count().max(1) as u32;
+            for c in commands(&s) {
+                prop_assert!(c.line >= 1 && c.line <= lines + 1, "{c:?}");
+            }
         }
 
         #[test]
