@@ -376,6 +376,29 @@ impl Host {
         Ok(Some(buf))
     }
 
+    /// The first `n` bytes of a regular file (fewer when it is shorter), to tell a script from a
+    /// binary without reading it whole. `Ok(None)` when it does not exist.
+    pub fn read_head(&self, path: &str, n: usize) -> Result<Option<Vec<u8>>, HostError> {
+        let real = self.resolve(path)?;
+        let file = match fs::File::open(&real) {
+            Ok(f) => f,
+            Err(e) if is_absent(&e) => return Ok(None),
+            Err(e) => return Err(HostError::io(path, &e)),
+        };
+        let meta = file.metadata().map_err(|e| HostError::io(path, &e))?;
+        if !meta.is_file() {
+            return Err(HostError::NotAFile {
+                path: path.into(),
+                kind: Meta::from_fs(&meta).kind.as_str(),
+            });
+        }
+        let mut buf = Vec::with_capacity(n);
+        file.take(n as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| HostError::io(path, &e))?;
+        Ok(Some(buf))
+    }
+
     /// Read a text configuration file. Invalid UTF-8 is replaced (and flagged); a NUL byte means
     /// the file is binary, which is an error.
     pub fn read_text(&self, path: &str) -> Result<Option<TextFile>, HostError> {

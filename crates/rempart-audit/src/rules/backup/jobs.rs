@@ -317,7 +317,8 @@ fn follow_scripts(
     }
 }
 
-/// Read `path` as a script when it is one, and add what it does to the job.
+/// Read `path` as a script when it is one (a text file starting with `#!`, or named `*.sh`),
+/// and add what it does to the job. Only the first bytes of binaries are read.
 fn follow(
     host: &Host,
     path: &str,
@@ -325,23 +326,25 @@ fn follow(
     job: &mut Job,
     errors: &mut Vec<HostError>,
 ) {
-    let meta = match host.metadata(path) {
-        Ok(Some(m)) if m.kind == FileKind::File && m.size <= MAX_SCRIPT => m,
+    match host.metadata(path) {
+        Ok(Some(m)) if m.kind == FileKind::File && m.size <= MAX_SCRIPT => {}
+        _ => return,
+    }
+    let head = match host.read_head(path, 512) {
+        Ok(Some(h)) => h,
         _ => return,
     };
-    let _ = meta;
+    if !(head.starts_with(b"#!") || path.ends_with(".sh")) || head.contains(&0) {
+        return;
+    }
     let text = match host.read_text(path) {
         Ok(Some(f)) => f.text,
-        Ok(None) => return,
-        Err(HostError::Binary { .. }) => return,
+        Ok(None) | Err(HostError::Binary { .. }) => return,
         Err(e) => {
             errors.push(e);
             return;
         }
     };
-    if !(text.starts_with("#!") || path.ends_with(".sh")) {
-        return;
-    }
     job.scripts.push(path.to_string());
     let mut a = analyze(&text, Where::File { path }, env);
     a.scripts.clear();

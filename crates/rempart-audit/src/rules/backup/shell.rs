@@ -278,6 +278,9 @@ impl Parser {
     }
 }
 
+/// Expansion stops once a word grows past this many bytes.
+pub const MAX_EXPANSION: usize = 4096;
+
 /// Expand `$NAME` and `${NAME}` from `vars` (later entries win). Unknown references are left as
 /// written. `$(...)` is left alone.
 pub fn expand(word: &str, vars: &[(String, String)]) -> String {
@@ -304,7 +307,8 @@ pub fn expand(word: &str, vars: &[(String, String)]) -> String {
             (&after[..e], e)
         };
         match vars.iter().rev().find(|(n, _)| n == name) {
-            Some((_, v)) if !name.is_empty() => {
+            // `A=$A$A` repeated doubles a value each time: past the bound, keep the reference.
+            Some((_, v)) if !name.is_empty() && out.len() + v.len() <= MAX_EXPANSION => {
                 out.push_str(v);
                 rest = &after[used..];
             }
@@ -361,6 +365,20 @@ mod tests {
         let c = commands("x <team@example.org>\nArchitecture: amd64\n");
         assert_eq!(c[1].argv, ["Architecture:", "amd64"]);
         assert_eq!(c[1].line, 2);
+    }
+
+    #[test]
+    fn self_doubling_assignments_stay_bounded() {
+        let script = "A=x\n".to_string() + &"A=$A$A\n".repeat(40) + "pg_dump > $A/x\n";
+        let c = commands(&script);
+        let mut vars = Vec::new();
+        for cmd in &c {
+            for (k, v) in assignments(cmd) {
+                let v = expand(&v, &vars);
+                assert!(v.len() <= MAX_EXPANSION + 8, "{}", v.len());
+                vars.push((k, v));
+            }
+        }
     }
 
     #[test]
