@@ -53,17 +53,36 @@ impl Drop for Server {
     }
 }
 
-fn templates_dir() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let d = tempfile::Builder::new()
-            .prefix("rempart-dbtpl")
-            .tempdir()
-            .unwrap();
-        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        d
-    })
-    .path()
+/// A template data directory, initialised once and kept in Cargo's per-target temporary
+/// directory (`target/tmp/db-templates/<key>`), so later runs reuse it and nothing is left in
+/// /tmp. It is built in a scratch directory under /tmp (the `postgres` account must be able to
+/// reach it) and moved into place atomically.
+fn cached_template(key: &str, make: impl FnOnce(&Path)) -> PathBuf {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("db-templates")
+        .join(key);
+    if cache.is_dir() {
+        return cache;
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("rempart-dbtpl")
+        .tempdir()
+        .unwrap();
+    fs::set_permissions(scratch.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let t = scratch.path().join("data");
+    make(&t);
+    fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    let staging = cache.with_extension(format!("partial-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    run_ok(
+        Command::new("cp").arg("-a").arg(&t).arg(&staging),
+        "caching the server template",
+    );
+    if fs::rename(&staging, &cache).is_err() {
+        // Another test process won the race: use its template.
+        let _ = fs::remove_dir_all(&staging);
+    }
+    cache
 }
 
 /// The newest installed PostgreSQL server's bin directory.
@@ -143,19 +162,24 @@ fn pg_template() -> PathBuf {
     static T: OnceLock<PathBuf> = OnceLock::new();
     T.get_or_init(|| {
         let bin = pg_bin();
-        let t = templates_dir().join("pg");
-        fs::create_dir_all(&t).unwrap();
-        chown_postgres(&t);
-        run_ok(
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(bin.join("initdb"))
-                .args(["-A", "peer", "--no-sync", "--no-instructions", "-D"])
-                .arg(&t)
-                .current_dir("/"),
-            "initdb",
-        );
-        t
+        let version = bin
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        cached_template(&format!("postgresql-{version}"), |t| {
+            fs::create_dir_all(t).unwrap();
+            chown_postgres(t);
+            run_ok(
+                Command::new("runuser")
+                    .args(["-u", "postgres", "--"])
+                    .arg(bin.join("initdb"))
+                    .args(["-A", "peer", "--no-sync", "--no-instructions", "-D"])
+                    .arg(t)
+                    .current_dir("/"),
+                "initdb",
+            );
+        })
     })
     .clone()
 }
@@ -164,15 +188,22 @@ fn my_template() -> PathBuf {
     static T: OnceLock<PathBuf> = OnceLock::new();
     T.get_or_init(|| {
         require("/usr/bin/mariadb-install-db", "mariadb-server");
-        let t = templates_dir().join("my");
-        run_ok(
-            Command::new("mariadb-install-db")
-                .arg("--no-defaults")
-                .arg(format!("--datadir={}", t.display()))
-                .args(["--user=root", "--auth-root-authentication-method=socket"]),
-            "mariadb-install-db",
-        );
-        t
+        require("/usr/sbin/mariadbd", "mariadb-server");
+        // Keyed by the server binary, so an upgrade rebuilds the template.
+        let stamp = fs::metadata("/usr/sbin/mariadbd")
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        cached_template(&format!("mariadb-{stamp}"), |t| {
+            run_ok(
+                Command::new("mariadb-install-db")
+                    .arg("--no-defaults")
+                    .arg(format!("--datadir={}", t.display()))
+                    .args(["--user=root", "--auth-root-authentication-method=socket"]),
+                "mariadb-install-db",
+            );
+        })
     })
     .clone()
 }
