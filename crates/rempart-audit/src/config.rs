@@ -24,6 +24,20 @@ pub struct AuditConfig {
     pub app_paths: Vec<String>,
     /// Rules (ids or families) not judged on this host, each with the reason.
     pub ignore: Vec<Ignore>,
+    /// How to reach the local database servers for the live database checks.
+    pub database: DatabaseAccess,
+}
+
+/// `[database]`: credentials for the live database checks. Without them rempart tries the
+/// servers' Unix sockets (PostgreSQL as the socket's owner, MariaDB as root).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseAccess {
+    /// A libpq connection string or URI (`host=/var/run/postgresql user=auditor`), used for the
+    /// PostgreSQL cluster whose port it names (or the only cluster).
+    pub postgres_dsn: Option<String>,
+    /// A MariaDB/MySQL option file with a `[client]` group (user, password, socket or host).
+    pub mysql_defaults_file: Option<String>,
 }
 
 impl Default for AuditConfig {
@@ -35,6 +49,7 @@ impl Default for AuditConfig {
             admin_users: Vec::new(),
             app_paths: Vec::new(),
             ignore: Vec::new(),
+            database: DatabaseAccess::default(),
         }
     }
 }
@@ -90,6 +105,9 @@ allowed_ports = [22, 443]
 admin_users = ["jmadmin"]
 app_paths = ["/opt/av-monitoring-mvp"]
 
+[database]
+postgres_dsn = "host=/var/run/postgresql user=auditor"
+
 [[ignore]]
 id = "SSH-X11-FORWARDING"
 reason = "X11 needed by the lab's GUI tools"
@@ -100,6 +118,10 @@ reason = "X11 needed by the lab's GUI tools"
         assert_eq!(cfg.min_severity, Some(Severity::Medium));
         assert_eq!(cfg.allowed_ports, [22, 443]);
         assert_eq!(cfg.ignore[0].id, "SSH-X11-FORWARDING");
+        assert_eq!(
+            cfg.database.postgres_dsn.as_deref(),
+            Some("host=/var/run/postgresql user=auditor")
+        );
     }
 
     #[test]

@@ -47,6 +47,30 @@ pub const RULES: &[Rule] = &[
     services::sandboxing::RULE,
     services::bind_all::RULE,
     services::dev_mode::RULE,
+    // database
+    database::pg_listen::RULE,
+    database::pg_hba_rules::TRUST,
+    database::pg_hba_rules::OPEN,
+    database::pg_hba_rules::WEAK_AUTH,
+    database::pg_ssl::RULE,
+    database::pg_password_encryption::RULE,
+    database::pg_datadir::RULE,
+    database::pg_superuser::RULE,
+    database::my_bind::RULE,
+    database::my_options::LOCAL_INFILE,
+    database::my_options::SYMLINKS,
+    database::my_datadir::RULE,
+    database::my_secure_install::RULE,
+    database::my_privileges::RULE,
+    // encryption
+    encryption::data_volumes::RULE,
+    encryption::keyfile_perms::RULE,
+    // backup
+    backup::scheduled::RULE,
+    backup::encrypted::RULE,
+    backup::offsite::RULE,
+    backup::fresh::RULE,
+    backup::retention::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

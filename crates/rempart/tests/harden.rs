@@ -225,7 +225,7 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn seed_tree(host: &str) -> (tempfile::TempDir, PathBuf) {
+fn seed_tree(host: &str) -> (support::Materialised, PathBuf) {
     let variant = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../rempart-audit/tests/hosts")
         .join(host)
@@ -242,17 +242,10 @@ fn seed_tree(host: &str) -> (tempfile::TempDir, PathBuf) {
     let m: Manifest =
         toml::from_str(&fs::read_to_string(variant.join("host.toml")).unwrap()).unwrap();
     let case = support::Case {
-        rule: String::new(),
-        expect: String::new(),
-        profile: None,
-        evidence: None,
-        message_contains: None,
         modes: m.modes,
         owners: m.owners,
         dirs: m.dirs,
-        live: false,
-        config: None,
-        about: None,
+        ..support::Case::default()
     };
     let tmp = support::materialise(&variant, &case);
     let root = tmp.path().to_path_buf();

@@ -306,6 +306,25 @@ impl Host {
         Ok(out)
     }
 
+    /// The host path of `path` with every symbolic link resolved (inside the root): where a
+    /// file really lives, for matching it against mount points. A path that does not exist is
+    /// returned with the links of its existing part resolved.
+    pub fn canonical(&self, path: &str) -> Result<String, HostError> {
+        if self.root == Path::new("/") {
+            if !path.starts_with('/') {
+                return Err(HostError::NotAbsolute { path: path.into() });
+            }
+            return match fs::canonicalize(path) {
+                Ok(p) => Ok(p.to_string_lossy().into_owned()),
+                Err(e) if is_absent(&e) => Ok(path.to_string()),
+                Err(e) => Err(HostError::io(path, &e)),
+            };
+        }
+        let real = self.resolve(path)?;
+        let rel = real.strip_prefix(&self.root).unwrap_or(&real);
+        Ok(format!("/{}", rel.to_string_lossy()))
+    }
+
     /// Metadata of a path, following symbolic links. `Ok(None)` when it does not exist.
     pub fn metadata(&self, path: &str) -> Result<Option<Meta>, HostError> {
         let real = self.resolve(path)?;
@@ -381,6 +400,29 @@ impl Host {
                 limit: self.max_file,
             });
         }
+        Ok(Some(buf))
+    }
+
+    /// The first `n` bytes of a regular file (fewer when it is shorter), to tell a script from a
+    /// binary without reading it whole. `Ok(None)` when it does not exist.
+    pub fn read_head(&self, path: &str, n: usize) -> Result<Option<Vec<u8>>, HostError> {
+        let real = self.resolve(path)?;
+        let file = match fs::File::open(&real) {
+            Ok(f) => f,
+            Err(e) if is_absent(&e) => return Ok(None),
+            Err(e) => return Err(HostError::io(path, &e)),
+        };
+        let meta = file.metadata().map_err(|e| HostError::io(path, &e))?;
+        if !meta.is_file() {
+            return Err(HostError::NotAFile {
+                path: path.into(),
+                kind: Meta::from_fs(&meta).kind.as_str(),
+            });
+        }
+        let mut buf = Vec::with_capacity(n);
+        file.take(n as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| HostError::io(path, &e))?;
         Ok(Some(buf))
     }
 

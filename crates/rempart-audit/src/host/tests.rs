@@ -148,3 +148,30 @@ fn fifos_are_refused_without_blocking() {
         "{err}"
     );
 }
+
+#[test]
+fn canonical_paths_resolve_links_inside_the_root() {
+    let (dir, host) = tree();
+    fs::create_dir_all(dir.path().join("data/pg")).unwrap();
+    symlink("/data/pg", dir.path().join("usr/lib/pg")).unwrap();
+    assert_eq!(host.canonical("/usr/lib/pg").unwrap(), "/data/pg");
+    assert_eq!(
+        host.canonical("/usr/lib/pg/15/main").unwrap(),
+        "/data/pg/15/main"
+    );
+    assert_eq!(host.canonical("/etc").unwrap(), "/etc");
+    assert!(host.canonical("relative").is_err());
+}
+
+#[test]
+fn read_head_reads_only_the_start() {
+    let (dir, host) = tree();
+    fs::write(dir.path().join("etc/script"), "#!/bin/sh\necho hi\n").unwrap();
+    assert_eq!(host.read_head("/etc/script", 2).unwrap().unwrap(), b"#!");
+    assert_eq!(
+        host.read_head("/etc/script", 100).unwrap().unwrap().len(),
+        18
+    );
+    assert!(host.read_head("/etc/none", 2).unwrap().is_none());
+    assert!(host.read_head("/etc", 2).is_err());
+}

@@ -3,6 +3,9 @@
 //! [`crate::registry`].
 
 pub mod accounts;
+pub mod backup;
+pub mod database;
+pub mod encryption;
 pub mod files;
 pub mod firewall;
 pub mod intrusion;

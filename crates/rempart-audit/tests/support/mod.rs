@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod dbserver;
+
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -25,7 +27,7 @@ pub fn shared_dir() -> PathBuf {
 }
 
 /// The case description next to a fixture's `root/`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// The rule judged.
@@ -58,6 +60,13 @@ pub struct Case {
     /// Why this case exists (not checked).
     #[serde(default)]
     pub about: Option<String>,
+    /// Ages to give files (`"72h"`, `"30m"`, `"2d"`), by path relative to `root/`: their
+    /// modification time is set that far in the past.
+    #[serde(default)]
+    pub ages: std::collections::BTreeMap<String, String>,
+    /// A throwaway database server to start inside the tree (live database rules).
+    #[serde(default)]
+    pub server: Option<dbserver::ServerSpec>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -114,8 +123,33 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Materialise a case's root tree in a temp dir, with its modes, owners and empty dirs.
-pub fn materialise(dir: &Path, case: &Case) -> tempfile::TempDir {
+/// A materialised case: its tree, and the server running inside it (stopped on drop, before
+/// the tree is removed).
+pub struct Materialised {
+    pub server: Option<dbserver::Server>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Materialised {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn parse_age(s: &str) -> std::time::Duration {
+    let (n, unit) = s.split_at(s.len() - 1);
+    let n: u64 = n.parse().unwrap_or_else(|_| panic!("bad age {s}"));
+    std::time::Duration::from_secs(match unit {
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => panic!("bad age unit in {s} (m, h or d)"),
+    })
+}
+
+/// Materialise a case's root tree in a temp dir, with its modes, owners, ages and empty dirs,
+/// and start its server if it has one.
+pub fn materialise(dir: &Path, case: &Case) -> Materialised {
     let tmp = tempfile::tempdir().unwrap();
     copy_tree(&dir.join("root"), tmp.path());
     for d in &case.dirs {
@@ -135,7 +169,19 @@ pub fn materialise(dir: &Path, case: &Case) -> tempfile::TempDir {
         )
         .unwrap_or_else(|e| panic!("{}: chown {path}: {e}", dir.display()));
     }
-    tmp
+    for (path, age) in &case.ages {
+        let when = std::time::SystemTime::now() - parse_age(age);
+        fs::File::options()
+            .write(true)
+            .open(tmp.path().join(path))
+            .and_then(|f| f.set_modified(when))
+            .unwrap_or_else(|e| panic!("{}: age {path}: {e}", dir.display()));
+    }
+    let server = case
+        .server
+        .as_ref()
+        .map(|spec| dbserver::start(tmp.path(), spec));
+    Materialised { server, dir: tmp }
 }
 
 /// The audit report schema, compiled.
