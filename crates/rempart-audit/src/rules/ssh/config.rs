@@ -110,6 +110,7 @@ impl ParsedConfig {
             texts: HashMap::new(),
             lines_seen: 0,
             subsystems: Vec::new(),
+            auth_methods_set: false,
         };
         loader.parse_text(main, &text, 0, None);
         Ok(Some(loader.out))
@@ -124,6 +125,7 @@ impl ParsedConfig {
             texts: HashMap::new(),
             lines_seen: 0,
             subsystems: Vec::new(),
+            auth_methods_set: false,
         };
         loader.parse_text(path, text, 0, None);
         loader.out
@@ -183,6 +185,8 @@ struct Loader<'a> {
     texts: HashMap<String, usize>,
     lines_seen: usize,
     subsystems: Vec<String>,
+    /// An `AuthenticationMethods` line already applied at startup (sshd then refuses `any`).
+    auth_methods_set: bool,
 }
 
 impl Loader<'_> {
@@ -349,6 +353,17 @@ impl Loader<'_> {
             Op::Set(kw) => match values::parse(kw, &mut a, &rest, self.env) {
                 Err(e) => return self.error(path, Some(line_no), e),
                 Ok(val) => {
+                    if kw == Kw::AuthenticationMethods {
+                        let any = matches!(&val, Val::Words(w) if w.iter().any(|m| m == "any"));
+                        if any && self.auth_methods_set {
+                            return self.error(
+                                path,
+                                Some(line_no),
+                                "\"any\" must appear alone in AuthenticationMethods",
+                            );
+                        }
+                        self.auth_methods_set |= active_at_start;
+                    }
                     if kw == Kw::Subsystem && active_at_start {
                         if let Val::Words(w) = &val {
                             let name = w.first().cloned().unwrap_or_default();

@@ -92,7 +92,8 @@ const TCP_FORWARDING: &[(&str, &str)] = &[
 
 /// sshd's log levels in increasing verbosity, with the name `sshd -T` prints for each spelling.
 pub const LOG_LEVELS: &[(&str, &str)] = &[
-    ("QUIET", "QUIET"),
+    ("SILENT", "SILENT"),
+    ("QUIET", "SILENT"),
     ("FATAL", "FATAL"),
     ("ERROR", "ERROR"),
     ("INFO", "INFO"),
@@ -499,10 +500,10 @@ pub fn log_level(word: &str) -> Option<&'static str> {
         .map(|(_, v)| *v)
 }
 
-/// Verbosity rank of a canonical log level (QUIET = 0 ... DEBUG3 = 7).
+/// Verbosity rank of a canonical log level (SILENT, written QUIET too, = 0 ... DEBUG3 = 7).
 pub fn log_level_rank(canonical: &str) -> usize {
     [
-        "QUIET", "FATAL", "ERROR", "INFO", "VERBOSE", "DEBUG", "DEBUG2", "DEBUG3",
+        "SILENT", "FATAL", "ERROR", "INFO", "VERBOSE", "DEBUG", "DEBUG2", "DEBUG3",
     ]
     .iter()
     .position(|l| *l == canonical)
