@@ -29,7 +29,10 @@ impl Rng {
 }
 
 const SETTINGS: &[(&str, &[&str])] = &[
-    ("PasswordAuthentication", &["yes", "no", "No", "\"no\"", "maybe", ""]),
+    (
+        "PasswordAuthentication",
+        &["yes", "no", "No", "\"no\"", "maybe", ""],
+    ),
     (
         "KbdInteractiveAuthentication",
         &["yes", "no", "YES", "'no'"],
@@ -48,7 +51,10 @@ const SETTINGS: &[(&str, &[&str])] = &[
         ],
     ),
     ("PermitEmptyPasswords", &["yes", "no"]),
-    ("MaxAuthTries", &["3", "6", "+2", "0", "-1", "x", "99999999999"]),
+    (
+        "MaxAuthTries",
+        &["3", "6", "+2", "0", "-1", "x", "99999999999"],
+    ),
     ("MaxSessions", &["1", "10"]),
     (
         "LoginGraceTime",
@@ -60,19 +66,36 @@ const SETTINGS: &[(&str, &[&str])] = &[
     ("X11UseLocalhost", &["yes", "no"]),
     (
         "LogLevel",
-        &["INFO", "VERBOSE", "quiet", "DEBUG1", "debug3", "ERROR", "LOUD"],
+        &[
+            "INFO", "VERBOSE", "quiet", "DEBUG1", "debug3", "ERROR", "LOUD",
+        ],
     ),
     ("SyslogFacility", &["AUTH", "authpriv", "LOCAL7", "KERN"]),
     ("UsePAM", &["yes", "no"]),
     ("PubkeyAuthentication", &["yes", "no"]),
     ("HostbasedAuthentication", &["yes", "no"]),
     ("IgnoreRhosts", &["yes", "no", "shosts-only"]),
-    ("AllowTcpForwarding", &["yes", "no", "local", "remote", "all"]),
+    (
+        "AllowTcpForwarding",
+        &["yes", "no", "local", "remote", "all"],
+    ),
     ("AllowAgentForwarding", &["yes", "no"]),
     ("DisableForwarding", &["yes", "no"]),
     ("GatewayPorts", &["yes", "no", "clientspecified"]),
-    ("PermitTunnel", &["yes", "no", "point-to-point", "ethernet", "Yes"]),
-    ("AllowUsers", &["alice", "alice bob", "*@10.0.0.0/8", "a@10.0.0.1/8", "root@::1"]),
+    (
+        "PermitTunnel",
+        &["yes", "no", "point-to-point", "ethernet", "Yes"],
+    ),
+    (
+        "AllowUsers",
+        &[
+            "alice",
+            "alice bob",
+            "*@10.0.0.0/8",
+            "a@10.0.0.1/8",
+            "root@::1",
+        ],
+    ),
     ("DenyUsers", &["guest", "test*"]),
     ("AllowGroups", &["sudo", "wheel ssh"]),
     ("DenyGroups", &["nogroup"]),
@@ -121,13 +144,22 @@ const SETTINGS: &[(&str, &[&str])] = &[
     ),
     (
         "AuthenticationMethods",
-        &["publickey", "publickey,password", "any", "password publickey", "bogus"],
+        &[
+            "publickey",
+            "publickey,password",
+            "any",
+            "password publickey",
+            "bogus",
+        ],
     ),
     ("Banner", &["none", "/etc/issue.net", "NONE"]),
     ("ForceCommand", &["internal-sftp", "/bin/true -x"]),
     ("ChrootDirectory", &["none", "/srv/%u"]),
     ("Port", &["22", "2222", "0", "ssh", "65536"]),
-    ("ListenAddress", &["127.0.0.1", "[::1]:2200", "10.1", "0.0.0.0:2022"]),
+    (
+        "ListenAddress",
+        &["127.0.0.1", "[::1]:2200", "10.1", "0.0.0.0:2022"],
+    ),
     ("AddressFamily", &["any", "inet", "inet6"]),
     ("StrictModes", &["yes", "no"]),
     ("PermitUserEnvironment", &["no", "yes", "LANG"]),
@@ -250,7 +282,11 @@ fn random_trees_agree_with_sshd_t() {
     for n in 0..count {
         let ours = work.path().join(format!("o{n}"));
         let theirs = work.path().join(format!("t{n}"));
-        let inc_names = ["/etc/ssh/sshd_config.d/*.conf", "/etc/ssh/extra.conf", "extra.conf"];
+        let inc_names = [
+            "/etc/ssh/sshd_config.d/*.conf",
+            "/etc/ssh/extra.conf",
+            "extra.conf",
+        ];
         let (n_main, n_d1, n_extra) = (1 + rng.below(8), rng.below(4), rng.below(4));
         let main = file_text(&mut rng, n_main, &inc_names);
         let d1 = file_text(&mut rng, n_d1, &[]);
@@ -267,7 +303,10 @@ fn random_trees_agree_with_sshd_t() {
                 let text = if rewrite {
                     let r = root.display().to_string();
                     text.replace("Include /etc/", &format!("Include {r}/etc/"))
-                        .replace("Include extra.conf", &format!("Include {r}/etc/ssh/extra.conf"))
+                        .replace(
+                            "Include extra.conf",
+                            &format!("Include {r}/etc/ssh/extra.conf"),
+                        )
                 } else {
                     text.clone()
                 };
@@ -311,8 +350,10 @@ fn random_trees_agree_with_sshd_t() {
         if !t.status.success() {
             continue;
         }
-        let ol: Vec<(String, String)> =
-            lines(&o.stdout).into_iter().filter(|(k, _)| k != "hostkey").collect();
+        let ol: Vec<(String, String)> = lines(&o.stdout)
+            .into_iter()
+            .filter(|(k, _)| k != "hostkey")
+            .collect();
         let keys: Vec<String> = ol.iter().map(|(k, _)| k.clone()).collect();
         let tl: Vec<(String, String)> = lines(&t.stdout)
             .into_iter()
@@ -338,9 +379,16 @@ fn random_trees_agree_with_sshd_t() {
         failures.is_empty(),
         "{} of {count} random trees disagree with sshd -T (seed {seed}):\n\n{}",
         failures.len(),
-        failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n\n")
+        failures
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
-    eprintln!("{agreed_ok} of {count} random trees were valid and printed identically (seed {seed})");
+    eprintln!(
+        "{agreed_ok} of {count} random trees were valid and printed identically (seed {seed})"
+    );
     // The grammar must keep producing valid trees, or the test proves little.
     assert!(
         agreed_ok * 5 >= count,

@@ -115,7 +115,7 @@ fn check(ctx: &Ctx) -> Outcome {
 fn judge_user(host: &Host, l: &Loaded, eff: &Effective, u: &User) -> Verdict {
     let groups = l.groups_of(&u.name).unwrap_or_default();
     if let Some(why) = refused_by_access_lists(eff, &u.name, &groups) {
-        return Verdict::No(l.evidence(eff, why.0).key(u.name.clone()).note(why.1));
+        return Verdict::No(l.evidence(eff, why.0).note(why.1));
     }
     if !eff.flag(Kw::PubkeyAuthentication) {
         return Verdict::No(

@@ -28,7 +28,8 @@ pub const RULE: Rule = Rule {
                and security-key forms), and RSA host keys must have at least 3072 bits. \
                Debian generates an ECDSA host key, so a stock install fails until that key is \
                dropped or HostKeyAlgorithms is set. When no host key can be read, the whole \
-               configured list is judged.",
+               configured list is judged (certificate algorithms only with a \
+               `HostCertificate`).",
         why: "ECDSA on NIST curves and DSA are discouraged (doubtful curve provenance, fragile \
               nonces); ssh-rsa signs with SHA-1. Clients that prefer them will keep using \
               them while the server offers them.",
@@ -68,7 +69,11 @@ fn check(ctx: &Ctx) -> Outcome {
         let certs = !eff.list(Kw::HostCertificate).is_empty();
         let configured = eff.list(Kw::HostKeyAlgorithms);
         let offered: Vec<&String> = if keys.is_empty() {
-            configured.iter().collect()
+            // Certificate algorithms are only offered with a HostCertificate.
+            configured
+                .iter()
+                .filter(|a| certs || !a.contains("-cert-v01@"))
+                .collect()
         } else {
             configured
                 .iter()
