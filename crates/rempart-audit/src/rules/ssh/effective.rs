@@ -159,6 +159,17 @@ impl Effective {
             }
             let chain = cfg.chain(d.block);
             if !chain.is_empty() && chain.iter().all(|b| block_match[*b]) && d.kw.per_connection() {
+                // sshd refuses `any` once a matching block already set the methods.
+                if d.kw == Kw::AuthenticationMethods
+                    && matched.contains_key(&d.kw)
+                    && matches!(&d.val, Val::Words(w) if w.iter().any(|m| m == "any"))
+                {
+                    return Err(EvalError {
+                        path: cfg.path(d.file).to_string(),
+                        line: d.line,
+                        message: "\"any\" must appear alone in AuthenticationMethods".into(),
+                    });
+                }
                 add(&mut matched, d.kw, &d.val, idx);
             }
         }
