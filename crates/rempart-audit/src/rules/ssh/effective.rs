@@ -576,4 +576,35 @@ mod tests {
         assert!(Effective::compute(&cfg, &Conn::default(), &none, true, "/root").is_err());
         assert!(Effective::compute(&cfg, &Conn::default(), &none, false, "/root").is_ok());
     }
+
+    use proptest::prelude::*;
+
+    fn flag_line(v: bool) -> String {
+        format!("PasswordAuthentication {}\n", if v { "yes" } else { "no" })
+    }
+
+    proptest! {
+        #[test]
+        fn first_global_value_wins(values in proptest::collection::vec(any::<bool>(), 1..8)) {
+            let text: String = values.iter().map(|v| flag_line(*v)).collect();
+            prop_assert_eq!(eff(&text, "").flag(Kw::PasswordAuthentication), values[0]);
+        }
+
+        #[test]
+        fn without_match_every_connection_sees_the_same(values in proptest::collection::vec(any::<bool>(), 0..5), user in "[a-z]{1,8}") {
+            let text: String = values.iter().map(|v| flag_line(*v)).collect();
+            let a = eff(&text, "").dump();
+            let b = eff(&text, &format!("user={user},host=h,addr=10.0.0.1")).dump();
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn a_matching_block_overrides_and_others_do_not(global in any::<bool>(), inside in any::<bool>(), user in "[a-z]{1,8}") {
+            let text = format!("{}Match User {user}\n{}", flag_line(global), flag_line(inside));
+            let conn = |u: &str| format!("user={u},host=h,addr=10.0.0.1");
+            prop_assert_eq!(eff(&text, &conn(&user)).flag(Kw::PasswordAuthentication), inside);
+            prop_assert_eq!(eff(&text, &conn(&format!("{user}x"))).flag(Kw::PasswordAuthentication), global);
+            prop_assert_eq!(eff(&text, "").flag(Kw::PasswordAuthentication), global);
+        }
+    }
 }

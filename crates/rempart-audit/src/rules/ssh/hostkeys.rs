@@ -199,6 +199,64 @@ mod tests {
         assert_eq!(rsa_bits_of_blob(&blob), Some(2048));
     }
 
+    fn base64_encode(data: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    fn ssh_string(out: &mut Vec<u8>, s: &[u8]) {
+        out.extend((s.len() as u32).to_be_bytes());
+        out.extend(s);
+    }
+
+    #[test]
+    fn openssh_private_key_header_gives_the_type() {
+        let mut public = Vec::new();
+        ssh_string(&mut public, b"ssh-ed25519");
+        ssh_string(&mut public, &[7u8; 32]);
+        let mut blob = b"openssh-key-v1\0".to_vec();
+        ssh_string(&mut blob, b"none");
+        ssh_string(&mut blob, b"none");
+        ssh_string(&mut blob, b"");
+        blob.extend(1u32.to_be_bytes());
+        ssh_string(&mut blob, &public);
+        ssh_string(&mut blob, b"private part, never decoded");
+        let b64 = base64_encode(&blob);
+        let pem = format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+            &b64[..40],
+            &b64[40..]
+        );
+        assert_eq!(from_private(&pem).unwrap().key_type, "ssh-ed25519");
+        assert_eq!(
+            from_private("-----BEGIN EC PRIVATE KEY-----\nxx\n-----END EC PRIVATE KEY-----\n")
+                .unwrap()
+                .algorithms()
+                .len(),
+            3
+        );
+        assert!(from_private(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+        )
+        .is_none());
+    }
+
     #[test]
     fn base64_round_trip_of_known_text() {
         assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
@@ -207,6 +265,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn base64_decodes_what_was_encoded(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(base64_decode(&base64_encode(&data)).unwrap(), data);
+        }
+
         #[test]
         fn key_parsers_never_panic(s in "\\PC{0,300}") {
             let _ = from_public_line(&s);

@@ -299,6 +299,15 @@ pub fn with_default<T>(ctx: &Ctx, f: impl FnOnce(&Loaded, &Effective) -> T) -> R
         .default
         .as_ref()
         .map_err(|e| Outcome::error(e.to_string()))?;
+    let conflicts = eff.listen_family_conflicts();
+    if !conflicts.is_empty() {
+        return Err(Outcome::error(format!(
+            "sshd would refuse ListenAddress {}: AddressFamily is {}",
+            conflicts.join(", "),
+            eff.text(Kw::AddressFamily).unwrap_or("any")
+        ))
+        .with(l.evidence(eff, Kw::AddressFamily)));
+    }
     if let Some((kw, why, idx)) = eff.assembly_errors.first() {
         let ev = idx.map_or_else(
             || Evidence::source("default").key(kw.name()),

@@ -15,7 +15,8 @@ pub const RULE: Rule = Rule {
         what: "The effective `PasswordAuthentication` for the default connection, computed like \
                sshd (first value wins across Include files, so a drop-in read before the main \
                file wins; OpenSSH's default is `yes`). Passes when it is `no`, or when \
-               `AuthenticationMethods` leaves no list containing `password`. `Match` blocks that \
+               `AuthenticationMethods` asks for a public key in every list that allows a \
+               password. `Match` blocks that \
                turn passwords back on for some users or addresses are reported by \
                SSH-MATCH-WEAKENS. Debian and Ubuntu cloud images ship \
                `/etc/ssh/sshd_config.d/50-cloud-init.conf` with `PasswordAuthentication yes`, \
