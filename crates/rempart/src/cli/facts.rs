@@ -60,7 +60,7 @@ fn sshd(args: SshdArgs) -> anyhow::Result<u8> {
     let fact = ctx.fact::<SshdConfig>();
     let loaded = match &*fact {
         SshdConfig::NotInstalled => {
-            bail!("no OpenSSH server here: /etc/ssh/sshd_config does not exist and openssh-server is not installed")
+            bail!("no OpenSSH server here: openssh-server is not installed and there is no /etc/ssh/sshd_config to read")
         }
         SshdConfig::Unreadable(e) => bail!("cannot read the sshd configuration: {e}"),
         SshdConfig::Missing { package } => {

@@ -24,6 +24,8 @@ const MAX_DEPTH: usize = 16;
 /// Lines processed across all includes before rempart gives up (sshd has no limit, but an
 /// include tree can grow exponentially).
 const MAX_LINES: usize = 500_000;
+/// Files included (counting repeats) before rempart gives up, for the same reason.
+const MAX_INCLUDED_FILES: usize = 4_096;
 
 /// A configuration file that was read.
 #[derive(Debug, Clone)]
@@ -108,6 +110,8 @@ impl ParsedConfig {
             env,
             out: ParsedConfig::default(),
             texts: HashMap::new(),
+            cache: HashMap::new(),
+            included: 0,
             lines_seen: 0,
             subsystems: Vec::new(),
             auth_methods_set: false,
@@ -123,6 +127,8 @@ impl ParsedConfig {
             env,
             out: ParsedConfig::default(),
             texts: HashMap::new(),
+            cache: HashMap::new(),
+            included: 0,
             lines_seen: 0,
             subsystems: Vec::new(),
             auth_methods_set: false,
@@ -183,6 +189,9 @@ struct Loader<'a> {
     env: &'a ParseEnv,
     out: ParsedConfig,
     texts: HashMap<String, usize>,
+    /// Contents of files already read, so a file included many times is read once.
+    cache: HashMap<String, String>,
+    included: usize,
     lines_seen: usize,
     subsystems: Vec<String>,
     /// An `AuthenticationMethods` line already applied at startup (sshd then refuses `any`).
@@ -427,8 +436,20 @@ impl Loader<'_> {
             }
         };
         for found in matches {
-            let text = match read_config(host, &found) {
-                Ok(Some(t)) => t,
+            self.included += 1;
+            if self.included > MAX_INCLUDED_FILES {
+                return self.error(
+                    path,
+                    Some(line_no),
+                    format!("more than {MAX_INCLUDED_FILES} included files; giving up"),
+                );
+            }
+            let cached = self.cache.get(&found).cloned();
+            let text = match cached.map_or_else(|| read_config(host, &found), |t| Ok(Some(t))) {
+                Ok(Some(t)) => {
+                    self.cache.insert(found.clone(), t.clone());
+                    t
+                }
                 Ok(None) => {
                     self.error(
                         path,
@@ -443,7 +464,7 @@ impl Loader<'_> {
                 }
             };
             self.parse_text(&found, &text, depth + 1, block);
-            if self.lines_seen > MAX_LINES {
+            if self.lines_seen > MAX_LINES || self.included > MAX_INCLUDED_FILES {
                 return;
             }
         }

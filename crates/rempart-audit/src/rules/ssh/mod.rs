@@ -43,6 +43,8 @@ use values::ParseEnv;
 
 /// The Debian package of the OpenSSH server.
 pub const PACKAGE: &str = "openssh-server";
+/// Where Debian installs the server.
+pub const SSHD_BINARY: &str = "/usr/sbin/sshd";
 
 /// Which OpenSSH the defaults were taken for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +173,11 @@ impl Fact for SshdConfig {
     fn collect(ctx: &Ctx) -> SshdConfig {
         let pkgs = ctx.fact::<Packages>();
         let package = pkgs.version(PACKAGE).map(String::from);
+        // A removed package leaves its configuration behind (dpkg state `config-files`): with
+        // a dpkg database saying so and no sshd binary, there is no server to judge.
+        if pkgs.known() && package.is_none() && !ctx.host.exists(SSHD_BINARY) {
+            return SshdConfig::NotInstalled;
+        }
         load(ctx.host, package)
     }
 }
@@ -268,7 +275,7 @@ pub fn judged(ctx: &Ctx) -> Result<std::sync::Arc<SshdConfig>, Outcome> {
     let fact = ctx.fact::<SshdConfig>();
     match &*fact {
         SshdConfig::NotInstalled => Err(Outcome::not_applicable(
-            "no OpenSSH server: neither /etc/ssh/sshd_config nor the openssh-server package",
+            "no OpenSSH server: openssh-server is not installed (and no /usr/sbin/sshd)",
         )),
         SshdConfig::Unreadable(e) => Err(Outcome::from(e.clone())),
         SshdConfig::Missing { package } => Err(Outcome::error(format!(
