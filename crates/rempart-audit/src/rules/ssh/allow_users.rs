@@ -31,7 +31,7 @@ pub const RULE: Rule = Rule {
         verify: "sshd -T | grep -Ei '^(allowusers|allowgroups|listenaddress) '",
         references: &[
             "seed 002 Phase 3 §3 (SSH only through the VPN: AllowUsers/ListenAddress)",
-            "CIS Debian Linux 12 Benchmark 5.1.4 (sshd access is configured)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (sshd access is configured)",
             "man sshd_config(5): AllowUsers, AllowGroups, ListenAddress",
         ],
     },

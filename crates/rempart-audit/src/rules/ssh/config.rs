@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 16;
 /// include tree can grow exponentially).
 const MAX_LINES: usize = 500_000;
 /// Files included (counting repeats) before rempart gives up, for the same reason.
-const MAX_INCLUDED_FILES: usize = 4_096;
+const MAX_INCLUDED_FILES: usize = 1_024;
 
 /// A configuration file that was read.
 #[derive(Debug, Clone)]
@@ -111,6 +111,7 @@ impl ParsedConfig {
             out: ParsedConfig::default(),
             texts: HashMap::new(),
             cache: HashMap::new(),
+            globs: HashMap::new(),
             included: 0,
             lines_seen: 0,
             subsystems: Vec::new(),
@@ -128,6 +129,7 @@ impl ParsedConfig {
             out: ParsedConfig::default(),
             texts: HashMap::new(),
             cache: HashMap::new(),
+            globs: HashMap::new(),
             included: 0,
             lines_seen: 0,
             subsystems: Vec::new(),
@@ -191,6 +193,8 @@ struct Loader<'a> {
     texts: HashMap<String, usize>,
     /// Contents of files already read, so a file included many times is read once.
     cache: HashMap<String, String>,
+    /// Glob results by pattern (sshd caches them the same way).
+    globs: HashMap<String, Vec<String>>,
     included: usize,
     lines_seen: usize,
     subsystems: Vec<String>,
@@ -424,15 +428,22 @@ impl Loader<'_> {
                 "Too many recursive configuration includes",
             );
         }
-        let matches = match host.glob(pattern) {
-            Ok(m) => m,
-            // A pattern glob(3) cannot compile matches itself literally.
-            Err(_) => {
-                if host.symlink_metadata(pattern).ok().flatten().is_some() {
-                    vec![pattern.to_string()]
-                } else {
-                    Vec::new()
-                }
+        let matches = match self.globs.get(pattern) {
+            Some(m) => m.clone(),
+            None => {
+                let m = match host.glob(pattern) {
+                    Ok(m) => m,
+                    // A pattern glob(3) cannot compile matches itself literally.
+                    Err(_) => {
+                        if host.symlink_metadata(pattern).ok().flatten().is_some() {
+                            vec![pattern.to_string()]
+                        } else {
+                            Vec::new()
+                        }
+                    }
+                };
+                self.globs.insert(pattern.to_string(), m.clone());
+                m
             }
         };
         for found in matches {

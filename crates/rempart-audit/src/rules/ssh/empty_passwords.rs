@@ -21,7 +21,7 @@ pub const RULE: Rule = Rule {
                       an empty one (`passwd -l USER`).",
         verify: "sshd -T | grep -i permitemptypasswords",
         references: &[
-            "CIS Debian Linux 12 Benchmark 5.1 (PermitEmptyPasswords)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (PermitEmptyPasswords)",
             "man sshd_config(5): PermitEmptyPasswords",
         ],
     },

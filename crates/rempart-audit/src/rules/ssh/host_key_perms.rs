@@ -27,7 +27,7 @@ pub const RULE: Rule = Rule {
                       dpkg-reconfigure openssh-server`) and tell users the new fingerprint.",
         verify: "stat -c '%a %U %n' /etc/ssh/ssh_host_*_key",
         references: &[
-            "CIS Debian Linux 12 Benchmark 5.1.2 (permissions on SSH private host key files)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (permissions on SSH private host key files)",
             "man sshd(8): FILES (host keys must not be accessible by others)",
         ],
     },

@@ -29,7 +29,7 @@ pub const RULE: Rule = Rule {
         verify: "sshd -T | grep -Ei '^(kbdinteractiveauthentication|usepam|authenticationmethods)'",
         references: &[
             "seed 001 §6 SSH Hardening (key-only authentication)",
-            "CIS Debian Linux 12 Benchmark 5.1 (KbdInteractiveAuthentication)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (KbdInteractiveAuthentication)",
             "man sshd_config(5): KbdInteractiveAuthentication, UsePAM",
         ],
     },

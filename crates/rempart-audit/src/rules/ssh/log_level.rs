@@ -23,7 +23,7 @@ pub const RULE: Rule = Rule {
         verify: "sshd -T | grep -i '^loglevel'",
         references: &[
             "seed 001 §6 SSH Hardening (verbose logging)",
-            "CIS Debian Linux 12 Benchmark 5.1 (LogLevel VERBOSE or INFO)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (LogLevel VERBOSE or INFO)",
             "man sshd_config(5): LogLevel",
         ],
     },

@@ -24,7 +24,7 @@ pub const RULE: Rule = Rule {
         verify: "sshd -T | grep -i logingracetime",
         references: &[
             "seed 001 §6 SSH Hardening (30-second login grace time)",
-            "CIS Debian Linux 12 Benchmark 5.1 (LoginGraceTime 1m or less)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (LoginGraceTime 1m or less)",
             "man sshd_config(5): LoginGraceTime",
         ],
     },

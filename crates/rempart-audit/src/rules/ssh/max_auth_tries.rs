@@ -26,7 +26,7 @@ pub const RULE: Rule = Rule {
         verify: "sshd -T | grep -i maxauthtries",
         references: &[
             "seed 001 §6 SSH Hardening (max 3 authentication attempts)",
-            "CIS Debian Linux 12 Benchmark 5.1 (MaxAuthTries 4 or less)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (MaxAuthTries 4 or less)",
             "man sshd_config(5): MaxAuthTries",
         ],
     },

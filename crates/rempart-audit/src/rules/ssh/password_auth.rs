@@ -32,7 +32,7 @@ pub const RULE: Rule = Rule {
         references: &[
             "seed 001 §6 SSH Hardening (password authentication disabled, key-only)",
             "seed 002 Phase 1 §3 (PasswordAuthentication no, test from a second session)",
-            "CIS Debian Linux 12 Benchmark 5.1 (sshd PasswordAuthentication)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (sshd PasswordAuthentication)",
             "man sshd_config(5): PasswordAuthentication, AuthenticationMethods",
         ],
     },

@@ -31,7 +31,7 @@ pub const RULE: Rule = Rule {
         references: &[
             "seed 001 §6 SSH Hardening (root login prohibited or key-only)",
             "seed 002 Phase 1 §3 (PermitRootLogin no)",
-            "CIS Debian Linux 12 Benchmark 5.1.20 (PermitRootLogin)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (PermitRootLogin)",
             "man sshd_config(5): PermitRootLogin",
         ],
     },

@@ -23,7 +23,7 @@ pub const RULE: Rule = Rule {
         verify: "sshd -T | grep -i '^x11forwarding'",
         references: &[
             "seed 001 §6 SSH Hardening (X11 forwarding disabled)",
-            "CIS Debian Linux 12 Benchmark 5.1 (X11Forwarding)",
+            "CIS Debian Linux 12 Benchmark, SSH server section (X11Forwarding)",
             "man sshd_config(5): X11Forwarding",
         ],
     },
