@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = k.algorithms();
     }
     let _ = hostkeys::from_private(&text);
-    let wrapped = format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{text}\n-----END OPENSSH PRIVATE KEY-----\n");
+    let wrapped =
+        format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{text}\n-----END OPENSSH PRIVATE KEY-----\n");
     let _ = hostkeys::from_private(&wrapped);
     let _ = hostkeys::base64_decode(&text);
 });

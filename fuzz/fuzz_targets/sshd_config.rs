@@ -17,13 +17,21 @@ fuzz_target!(|data: &[u8]| {
         assert!(d.line >= 1 && d.line as usize <= lines);
     }
     let groups = |u: &str| (u == "root").then(|| vec!["root".to_string()]);
-    for spec in ["", "user=root,host=h.example,addr=10.0.0.1,lport=22", "user=x,addr=::1"] {
+    for spec in [
+        "",
+        "user=root,host=h.example,addr=10.0.0.1,lport=22",
+        "user=x,addr=::1",
+    ] {
         let conn = Conn::parse(spec).unwrap_or_default();
         for strict in [false, true] {
             if let Ok(eff) = Effective::compute(&cfg, &conn, &groups, strict, "/root") {
                 for (kw, value) in eff.dump() {
                     assert!(!kw.name().is_empty());
-                    assert!(!value.contains('\n') || kw.name() == "forcecommand" || kw.name() == "banner");
+                    assert!(
+                        !value.contains('\n')
+                            || kw.name() == "forcecommand"
+                            || kw.name() == "banner"
+                    );
                 }
             }
         }

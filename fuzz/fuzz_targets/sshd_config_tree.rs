@@ -26,7 +26,9 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     }
-    let Ok(host) = Host::tree(dir.path()) else { return };
+    let Ok(host) = Host::tree(dir.path()) else {
+        return;
+    };
     if let SshdConfig::Loaded(l) = load(&host, None) {
         if let Ok(eff) = &l.default {
             let _ = eff.dump();
