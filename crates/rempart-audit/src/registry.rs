@@ -8,7 +8,22 @@ use crate::rules::*;
 
 pub const RULES: &[Rule] = &[
     // ssh
-
+    ssh::root_login::RULE,
+    ssh::password_auth::RULE,
+    ssh::kbd_interactive::RULE,
+    ssh::empty_passwords::RULE,
+    ssh::admin_key::RULE,
+    ssh::max_auth_tries::RULE,
+    ssh::login_grace_time::RULE,
+    ssh::x11_forwarding::RULE,
+    ssh::log_level::RULE,
+    ssh::allow_users::RULE,
+    ssh::match_weakens::RULE,
+    ssh::crypto::CIPHERS,
+    ssh::crypto::MACS,
+    ssh::crypto::KEX,
+    ssh::hostkey_algorithms::RULE,
+    ssh::host_key_perms::RULE,
     // kernel
     kernel::network::SYNCOOKIES,
     kernel::network::IP_FORWARD,

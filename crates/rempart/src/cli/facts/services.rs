@@ -1,23 +1,10 @@
-//! `rempart facts ...`: print what the audit judged, so an admin can see why a rule fired.
+//! `rempart facts services`: what application discovery found.
 
-use super::audit::{load_config, open_host};
-use clap::Subcommand;
+use crate::cli::audit::{load_config, open_host};
 use rempart_audit::rule::collect_fact;
 use rempart_audit::rules::services::discovery::Discovery;
 use std::io::{self, Write};
 use std::path::PathBuf;
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    pub what: What,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum What {
-    /// The applications discovered: units, accounts, bind addresses, app directories, config files.
-    Services(ServicesArgs),
-}
 
 #[derive(Debug, clap::Args)]
 pub struct ServicesArgs {
@@ -32,13 +19,7 @@ pub struct ServicesArgs {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<u8> {
-    match args.what {
-        What::Services(a) => services(a),
-    }
-}
-
-fn services(args: ServicesArgs) -> anyhow::Result<u8> {
+pub fn services(args: ServicesArgs) -> anyhow::Result<u8> {
     let host = open_host(args.root.as_ref())?;
     let config = load_config(&host, args.config.as_ref())?;
     let d = collect_fact::<Discovery>(&host, &config);
