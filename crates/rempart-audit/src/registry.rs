@@ -21,6 +21,29 @@ pub const RULES: &[Rule] = &[
     // firewall
 
     // intrusion
+
+    // web
+    web::http_redirect::RULE,
+    web::apache_tls::RULE,
+    web::apache_headers::RULE,
+    web::apache_tokens::RULE,
+    web::apache_trace::RULE,
+    web::apache_modules::RULE,
+    web::apache_body_limit::RULE,
+    web::apache_waf::RULE,
+    web::nginx_tls::RULE,
+    web::nginx_headers::RULE,
+    web::nginx_tokens::RULE,
+    web::nginx_body_limit::RULE,
+    web::traefik_api::RULE,
+    web::traefik_dashboard::RULE,
+    web::traefik_redirect::RULE,
+    web::traefik_tls::RULE,
+    web::traefik_headers::RULE,
+    web::traefik_rate_limit::RULE,
+    web::traefik_docker_socket::RULE,
+    web::cert_expiry::RULE,
+    web::cert_key_perms::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -9,3 +9,4 @@ pub mod intrusion;
 pub mod kernel;
 pub mod ssh;
 pub mod updates;
+pub mod web;
