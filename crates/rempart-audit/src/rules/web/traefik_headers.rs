@@ -14,7 +14,7 @@ pub const RULE: Rule = Rule {
     level: Level::Sme,
     title: "Traefik TLS routers send X-Frame-Options, X-Content-Type-Options, Referrer-Policy and HSTS",
     doc: RuleDoc {
-        what: "Every router that terminates TLS (a `tls` section, or only TLS entry points), \
+        what: "Every router that terminates TLS (a `tls` section, or an entry point with `http.tls`), \
                other than the dashboard's, has — through its own middlewares, chains or its \
                entry points' `http.middlewares` — `headers` middlewares that together give: \
                frameDeny or customFrameOptionsValue DENY/SAMEORIGIN (or a \

@@ -181,18 +181,18 @@ impl Instance {
         self.entrypoints().iter().map(|(k, _)| k.clone()).collect()
     }
 
-    /// The router terminates TLS: a `tls` section, or all its entry points carry `http.tls`.
+    /// The router terminates TLS: a `tls` section, or one of its entry points carries `http.tls`
+    /// (a router on several entry points serves TLS on those).
     pub fn router_tls(&self, r: &Router<'_>) -> bool {
         if let Some(t) = r.node.get("tls") {
             return !matches!(&t.val, Val::Scalar(s) if s.eq_ignore_ascii_case("false"));
         }
         let eps = self.router_entrypoints(r);
-        !eps.is_empty()
-            && eps.iter().all(|ep| {
-                self.entrypoints()
-                    .iter()
-                    .any(|(k, n)| k == ep && n.path("http.tls").is_some())
-            })
+        eps.iter().any(|ep| {
+            self.entrypoints()
+                .iter()
+                .any(|(k, n)| k == ep && n.path("http.tls").is_some())
+        })
     }
 
     /// Every middleware applied to a router: its entry points' `http.middlewares`, then its
@@ -302,6 +302,9 @@ fn read_doc(ctx: &Ctx, path: &str, problems: &mut Vec<ParseProblem>) -> Option<D
     }
 }
 
+/// `(key, value, line)` of command-line flags.
+type Flags = Vec<(String, String, u32)>;
+
 fn flags_doc(path: &str, text: Arc<str>, flags: &[(String, String, u32)]) -> Doc {
     Doc {
         path: path.to_string(),
@@ -314,7 +317,7 @@ fn flags_doc(path: &str, text: Arc<str>, flags: &[(String, String, u32)]) -> Doc
 fn host_instance(ctx: &Ctx) -> Option<Instance> {
     let mut inst = Instance::default();
     let units = ctx.fact::<crate::facts::Units>();
-    let mut unit_flags: Option<(String, Arc<str>, Vec<(String, String, u32)>)> = None;
+    let mut unit_flags: Option<(String, Arc<str>, Flags)> = None;
     for (name, path) in &units.files {
         if !name.starts_with("traefik") || !name.ends_with(".service") {
             continue;
