@@ -283,3 +283,65 @@ fn traefik_in_compose_maps_container_paths_to_the_host() {
     let acme = certs.iter().find(|c| c.server == "traefik-acme").unwrap();
     assert_eq!(acme.key.as_deref(), Some("/opt/edge/letsencrypt/acme.json"));
 }
+
+mod include_graphs {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Any graph of Include / include lines (cycles, self-includes, globs, missing files)
+        /// loads in bounded time, never panics, and reports every cycle it meets.
+        #[test]
+        fn any_include_graph_terminates(edges in proptest::collection::vec((0usize..6, 0usize..7), 0..20)) {
+            let t = tempfile::tempdir().unwrap();
+            let r = t.path();
+            let mut a = vec![String::new(); 6];
+            let mut n = vec![String::new(); 6];
+            for (from, to) in &edges {
+                let target = if *to == 6 { "*.conf".to_string() } else { format!("f{to}.conf") };
+                a[*from].push_str(&format!("IncludeOptional conf/{target}\nServerTokens Prod\n"));
+                n[*from].push_str(&format!("include conf/{target};\nserver_tokens off;\n"));
+            }
+            write(r, "/etc/apache2/apache2.conf", "IncludeOptional conf/f0.conf\n");
+            write(r, "/etc/nginx/nginx.conf", "include conf/f0.conf;\n");
+            for i in 0..6 {
+                write(r, &format!("/etc/apache2/conf/f{i}.conf"), &a[i]);
+                write(r, &format!("/etc/nginx/conf/f{i}.conf"), &n[i]);
+            }
+            let host = Host::tree(r).unwrap();
+            let ac = apache::load::load(&host, apache::SERVER_ROOT, apache::MAIN_FILE);
+            let nc = nginx::load::load(&host, nginx::PREFIX, nginx::MAIN_FILE);
+            // A cycle reachable from f0 is always reported.
+            let mut reach = vec![false; 6];
+            reach[0] = true;
+            let mut cyclic = false;
+            fn dfs(v: usize, edges: &[(usize, usize)], stack: &mut Vec<usize>, cyclic: &mut bool, reach: &mut [bool]) {
+                for (f, t) in edges.iter().filter(|(f, _)| *f == v) {
+                    let _ = f;
+                    let targets: Vec<usize> = if *t == 6 { (0..6).collect() } else { vec![*t] };
+                    for t in targets {
+                        if stack.contains(&t) {
+                            *cyclic = true;
+                            continue;
+                        }
+                        if stack.len() > 8 { continue; }
+                        reach[t] = true;
+                        stack.push(t);
+                        dfs(t, edges, stack, cyclic, reach);
+                        stack.pop();
+                    }
+                }
+            }
+            dfs(0, &edges, &mut vec![0], &mut cyclic, &mut reach);
+            let a_cycle = ac.problems.iter().any(|p| p.message.contains("includes itself"));
+            let n_cycle = nc.problems.iter().any(|p| p.message.contains("includes itself"));
+            prop_assert_eq!(a_cycle, cyclic);
+            prop_assert_eq!(n_cycle, cyclic);
+            if !cyclic {
+                prop_assert!(ac.problems.is_empty() && nc.problems.is_empty());
+            }
+        }
+    }
+}

@@ -66,18 +66,15 @@ fn check(ctx: &Ctx) -> Outcome {
             Vec::new()
         };
         for p in headers::judge(&hs, site.tls) {
-            let ev = p.at.clone().unwrap_or_else(|| site.evidence(cfg));
-            let mut ev = ev
-                .key(p.header)
-                .actual(p.problem.as_str())
-                .note(format!("site {}", site.name()));
-            if !with_mod {
-                ev = ev.note(format!(
+            let note = if with_mod {
+                format!("site {}", site.name())
+            } else {
+                format!(
                     "site {}: mod_headers is not enabled (a2enmod headers)",
                     site.name()
-                ));
-            }
-            bad.push(ev);
+                )
+            };
+            bad.push(p.evidence(site.evidence(cfg)).note(note));
         }
     }
     if bad.is_empty() {

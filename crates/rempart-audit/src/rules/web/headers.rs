@@ -33,9 +33,25 @@ impl HeaderSeen {
 pub struct HeaderProblem {
     /// `X-Frame-Options`, `Strict-Transport-Security` ...
     pub header: &'static str,
-    pub problem: String,
+    /// What is sent: `missing`, or the weak value.
+    pub actual: String,
+    /// What is wanted.
+    pub expected: &'static str,
     /// The offending header when it is present but weak.
     pub at: Option<Evidence>,
+}
+
+impl HeaderProblem {
+    /// Evidence for this problem: the weak header's place, else `site`, with key, actual and
+    /// expected filled in.
+    pub fn evidence(&self, site: Evidence) -> Evidence {
+        self.at
+            .clone()
+            .unwrap_or(site)
+            .key(self.header)
+            .actual(self.actual.as_str())
+            .expected(self.expected)
+    }
 }
 
 fn get<'a>(hs: &'a [HeaderSeen], name: &str) -> Option<&'a HeaderSeen> {
@@ -66,12 +82,14 @@ pub fn judge(headers: &[HeaderSeen], tls: bool) -> Vec<HeaderProblem> {
         Some(h) if ["deny", "sameorigin"].contains(&h.value.to_ascii_lowercase().as_str()) => {}
         Some(h) => out.push(HeaderProblem {
             header: "X-Frame-Options",
-            problem: format!("X-Frame-Options is `{}`, not DENY or SAMEORIGIN", h.value),
+            actual: h.value.clone(),
+            expected: "DENY or SAMEORIGIN (or CSP frame-ancestors)",
             at: Some(h.evidence.clone()),
         }),
         None => out.push(HeaderProblem {
             header: "X-Frame-Options",
-            problem: "no X-Frame-Options (nor CSP frame-ancestors)".into(),
+            actual: "missing".into(),
+            expected: "DENY or SAMEORIGIN (or CSP frame-ancestors)",
             at: None,
         }),
     }
@@ -79,12 +97,14 @@ pub fn judge(headers: &[HeaderSeen], tls: bool) -> Vec<HeaderProblem> {
         Some(h) if h.value.eq_ignore_ascii_case("nosniff") => {}
         Some(h) => out.push(HeaderProblem {
             header: "X-Content-Type-Options",
-            problem: format!("X-Content-Type-Options is `{}`, not nosniff", h.value),
+            actual: h.value.clone(),
+            expected: "nosniff",
             at: Some(h.evidence.clone()),
         }),
         None => out.push(HeaderProblem {
             header: "X-Content-Type-Options",
-            problem: "no X-Content-Type-Options: nosniff".into(),
+            actual: "missing".into(),
+            expected: "nosniff",
             at: None,
         }),
     }
@@ -92,14 +112,16 @@ pub fn judge(headers: &[HeaderSeen], tls: bool) -> Vec<HeaderProblem> {
         Some(h) if h.value.is_empty() || h.value.eq_ignore_ascii_case("unsafe-url") => {
             out.push(HeaderProblem {
                 header: "Referrer-Policy",
-                problem: format!("Referrer-Policy `{}` leaks full URLs", h.value),
+                actual: h.value.clone(),
+                expected: "a policy other than unsafe-url",
                 at: Some(h.evidence.clone()),
             })
         }
         Some(_) => {}
         None => out.push(HeaderProblem {
             header: "Referrer-Policy",
-            problem: "no Referrer-Policy".into(),
+            actual: "missing".into(),
+            expected: "a policy other than unsafe-url",
             at: None,
         }),
     }
@@ -109,18 +131,21 @@ pub fn judge(headers: &[HeaderSeen], tls: bool) -> Vec<HeaderProblem> {
                 Some(n) if n >= HSTS_MIN_SECONDS => {}
                 Some(n) => out.push(HeaderProblem {
                     header: "Strict-Transport-Security",
-                    problem: format!("HSTS max-age={n} is below six months ({HSTS_MIN_SECONDS})"),
+                    actual: h.value.clone(),
+                    expected: "max-age >= 15768000 (six months)",
                     at: Some(h.evidence.clone()),
                 }),
                 None => out.push(HeaderProblem {
                     header: "Strict-Transport-Security",
-                    problem: format!("HSTS value `{}` has no max-age", h.value),
+                    actual: h.value.clone(),
+                    expected: "max-age >= 15768000 (six months)",
                     at: Some(h.evidence.clone()),
                 }),
             },
             None => out.push(HeaderProblem {
                 header: "Strict-Transport-Security",
-                problem: "no Strict-Transport-Security (HSTS)".into(),
+                actual: "missing".into(),
+                expected: "max-age >= 15768000 (six months)",
                 at: None,
             }),
         }
@@ -154,7 +179,7 @@ mod tests {
         assert_eq!(p[0].header, "Strict-Transport-Security");
         let mut short = good.clone();
         short[3] = h("strict-transport-security", "max-age=300");
-        assert!(judge(&short, true)[0].problem.contains("300"));
+        assert_eq!(judge(&short, true)[0].actual, "max-age=300");
         assert_eq!(judge(&[], true).len(), 4);
     }
 

@@ -57,7 +57,7 @@ fn check(ctx: &Ctx) -> Outcome {
                 bad.push(
                     site.evidence(cfg)
                         .key("Redirect")
-                        .actual("serves plain HTTP")
+                        .actual("none (serves plain HTTP)")
                         .expected("redirect to https://")
                         .note(format!("Apache site {}", site.name())),
                 );
@@ -77,7 +77,7 @@ fn check(ctx: &Ctx) -> Outcome {
                         .block
                         .evidence()
                         .key("return")
-                        .actual("serves plain HTTP")
+                        .actual("none (serves plain HTTP)")
                         .expected("return 301 https://$host$request_uri")
                         .note(format!("nginx server {}", server.name())),
                 );

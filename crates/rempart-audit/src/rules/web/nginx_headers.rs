@@ -75,9 +75,7 @@ fn walk(
         if has_own {
             for p in headers::judge(&eff, tls) {
                 bad.push(
-                    d.evidence()
-                        .key(p.header)
-                        .actual(p.problem.as_str())
+                    p.evidence(d.evidence())
                         .note(format!(
                             "server {site}: this {} has its own add_header, so it inherits none from the server or http block",
                             d.name
@@ -117,10 +115,7 @@ fn check(ctx: &Ctx) -> Outcome {
         let site = s.name();
         for p in headers::judge(&eff, s.has_tls()) {
             bad.push(
-                p.at.clone()
-                    .unwrap_or_else(|| s.block.evidence())
-                    .key(p.header)
-                    .actual(p.problem.as_str())
+                p.evidence(s.block.evidence())
                     .note(format!("server {site}")),
             );
         }

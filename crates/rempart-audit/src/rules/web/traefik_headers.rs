@@ -101,10 +101,7 @@ fn check(ctx: &Ctx) -> Outcome {
             for p in headers::judge(&hs, true) {
                 let at = r.node.get("middlewares").unwrap_or(r.node);
                 bad.push(
-                    p.at.clone()
-                        .unwrap_or_else(|| r.doc.evidence(at))
-                        .key(p.header)
-                        .actual(p.problem.as_str())
+                    p.evidence(r.doc.evidence(at))
                         .note(format!("router {} ({})", r.name, inst.origin)),
                 );
             }
