@@ -44,6 +44,7 @@ pub const RULES: &[Rule] = &[
     web::traefik_docker_socket::RULE,
     web::cert_expiry::RULE,
     web::cert_key_perms::RULE,
+    web::cert_renewal::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -22,6 +22,7 @@ pub mod apache_trace;
 pub mod apache_waf;
 pub mod cert_expiry;
 pub mod cert_key_perms;
+pub mod cert_renewal;
 pub mod http_redirect;
 pub mod nginx_body_limit;
 pub mod nginx_headers;
