@@ -127,21 +127,16 @@ pub fn judge(headers: &[HeaderSeen], tls: bool) -> Vec<HeaderProblem> {
     }
     if tls {
         match get(headers, "strict-transport-security") {
-            Some(h) => match hsts_max_age(&h.value) {
-                Some(n) if n >= HSTS_MIN_SECONDS => {}
-                Some(n) => out.push(HeaderProblem {
-                    header: "Strict-Transport-Security",
-                    actual: h.value.clone(),
-                    expected: "max-age >= 15768000 (six months)",
-                    at: Some(h.evidence.clone()),
-                }),
-                None => out.push(HeaderProblem {
-                    header: "Strict-Transport-Security",
-                    actual: h.value.clone(),
-                    expected: "max-age >= 15768000 (six months)",
-                    at: Some(h.evidence.clone()),
-                }),
-            },
+            Some(h) => {
+                if !hsts_max_age(&h.value).is_some_and(|n| n >= HSTS_MIN_SECONDS) {
+                    out.push(HeaderProblem {
+                        header: "Strict-Transport-Security",
+                        actual: h.value.clone(),
+                        expected: "max-age >= 15768000 (six months)",
+                        at: Some(h.evidence.clone()),
+                    });
+                }
+            }
             None => out.push(HeaderProblem {
                 header: "Strict-Transport-Security",
                 actual: "missing".into(),
