@@ -128,7 +128,7 @@ pub fn judge(headers: &[HeaderSeen], tls: bool) -> Vec<HeaderProblem> {
     if tls {
         match get(headers, "strict-transport-security") {
             Some(h) => {
-                if !hsts_max_age(&h.value).is_some_and(|n| n >= HSTS_MIN_SECONDS) {
+                if hsts_max_age(&h.value).is_none_or(|n| n < HSTS_MIN_SECONDS) {
                     out.push(HeaderProblem {
                         header: "Strict-Transport-Security",
                         actual: h.value.clone(),
