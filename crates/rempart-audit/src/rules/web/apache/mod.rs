@@ -318,7 +318,8 @@ pub fn module_key(name: &str) -> String {
 /// The fact: is httpd installed, and its configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Apache {
-    /// `None` when `/etc/apache2` does not exist.
+    /// `None` when httpd is not installed: no `/etc/apache2/apache2.conf`, or dpkg says the
+    /// package is gone (its configuration left behind).
     pub config: Option<ApacheConfig>,
 }
 
@@ -328,7 +329,7 @@ impl Apache {
     pub fn require(&self, what: &str) -> Result<&ApacheConfig, crate::rule::Outcome> {
         let Some(cfg) = &self.config else {
             return Err(crate::rule::Outcome::not_applicable(
-                "Apache httpd is not installed (no /etc/apache2)",
+                "Apache httpd is not installed (no /etc/apache2/apache2.conf, or the package is removed)",
             ));
         };
         if let Some(p) = cfg.problems.first() {
@@ -340,7 +341,11 @@ impl Apache {
 
 impl Fact for Apache {
     fn collect(ctx: &Ctx) -> Apache {
-        if !ctx.host.exists(SERVER_ROOT) {
+        // `apt remove` leaves the configuration behind: judge only an installed httpd.
+        let pkgs = ctx.fact::<crate::facts::Packages>();
+        let removed =
+            pkgs.known() && !pkgs.is_installed("apache2") && !pkgs.is_installed("apache2-bin");
+        if removed || !ctx.host.exists(MAIN_FILE) {
             return Apache::default();
         }
         Apache {

@@ -239,7 +239,8 @@ impl NginxConfig {
 /// The fact: is nginx installed, and its configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Nginx {
-    /// `None` when `/etc/nginx` does not exist.
+    /// `None` when nginx is not installed: no `/etc/nginx/nginx.conf`, or dpkg says no nginx
+    /// package is installed (configuration left behind).
     pub config: Option<NginxConfig>,
 }
 
@@ -247,7 +248,7 @@ impl Nginx {
     pub fn require(&self, what: &str) -> Result<&NginxConfig, Outcome> {
         let Some(cfg) = &self.config else {
             return Err(Outcome::not_applicable(
-                "nginx is not installed (no /etc/nginx)",
+                "nginx is not installed (no /etc/nginx/nginx.conf, or the package is removed)",
             ));
         };
         if let Some(p) = cfg.problems.first() {
@@ -257,9 +258,21 @@ impl Nginx {
     }
 }
 
+/// Debian packages that ship an nginx binary.
+pub const PACKAGES: &[&str] = &[
+    "nginx",
+    "nginx-core",
+    "nginx-light",
+    "nginx-full",
+    "nginx-extras",
+];
+
 impl Fact for Nginx {
     fn collect(ctx: &Ctx) -> Nginx {
-        if !ctx.host.exists(PREFIX) {
+        // `apt remove` leaves the configuration behind: judge only an installed nginx.
+        let pkgs = ctx.fact::<crate::facts::Packages>();
+        let removed = pkgs.known() && !PACKAGES.iter().any(|p| pkgs.is_installed(p));
+        if removed || !ctx.host.exists(MAIN_FILE) {
             return Nginx::default();
         }
         Nginx {
