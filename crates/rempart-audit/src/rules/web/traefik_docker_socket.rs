@@ -1,6 +1,6 @@
 //! WEB-TRAEFIK-DOCKER-SOCKET: the Traefik container does not get the Docker socket.
 
-use super::traefik::Traefik;
+use super::traefik::{tree::Node, Traefik};
 use crate::model::{Evidence, Family, Level, Severity};
 use crate::rule::{Ctx, Outcome, Rule, RuleDoc};
 
@@ -10,14 +10,16 @@ pub const RULE: Rule = Rule {
     family: Family::Web,
     severity: Severity::High,
     level: Level::Sme,
-    title: "The Traefik container does not mount the Docker socket",
+    title: "Traefik does not hold the Docker socket",
     doc: RuleDoc {
         what: "No compose service running the traefik image mounts /var/run/docker.sock or \
                /run/docker.sock. A read-write mount fails; a `:ro` mount fails too, because \
                read-only applies to the socket file, not to the Docker API behind it: every API \
                call, container creation included, still works. Reading labels through a socket \
                proxy (`providers.docker.endpoint: tcp://socket-proxy:2375` with only \
-               CONTAINERS=1) passes.",
+               CONTAINERS=1) passes. A Traefik running on the host with the docker provider on \
+               a unix socket endpoint (the default, unix:///var/run/docker.sock) fails the \
+               same way: its user must be in the docker group, which is root.",
         why: "The Docker API is root on the host. Traefik faces the Internet; one bug in it, or \
               in a plugin, and whoever exploits it can start a privileged container and own \
               the machine.",
@@ -43,7 +45,27 @@ fn check(ctx: &Ctx) -> Outcome {
     let mut bad: Vec<Evidence> = Vec::new();
     let mut containers = 0;
     for inst in instances {
-        let Some(doc) = &inst.compose else { continue };
+        let Some(doc) = &inst.compose else {
+            if let Some(docker) = inst.static_root().and_then(|r| r.path("providers.docker")) {
+                let endpoint = docker
+                    .get("endpoint")
+                    .and_then(Node::str)
+                    .unwrap_or("unix:///var/run/docker.sock");
+                if endpoint.starts_with("unix://") {
+                    bad.push(
+                        inst.static_evidence(Some(docker.get("endpoint").unwrap_or(docker)))
+                            .key("providers.docker.endpoint")
+                            .actual(endpoint)
+                            .expected("tcp://socket-proxy:2375 (a read-only socket proxy)")
+                            .note(format!(
+                                "{}: the Traefik user needs the docker group, which is root",
+                                inst.origin
+                            )),
+                    );
+                }
+            }
+            continue;
+        };
         containers += 1;
         for m in &inst.mounts {
             if m.source != "/var/run/docker.sock" && m.source != "/run/docker.sock" {
@@ -75,8 +97,10 @@ fn check(ctx: &Ctx) -> Outcome {
             bad.push(ev);
         }
     }
-    if containers == 0 {
-        return Outcome::pass("Traefik does not run from a compose file here");
+    if bad.is_empty() && containers == 0 {
+        return Outcome::pass(
+            "Traefik neither runs from a compose file nor uses a local Docker socket",
+        );
     }
     if bad.is_empty() {
         Outcome::pass(format!(

@@ -265,12 +265,39 @@ impl Traefik {
 
 impl Fact for Traefik {
     fn collect(ctx: &Ctx) -> Traefik {
+        let mut host = host_instance(ctx);
         let mut instances = Vec::new();
-        if let Some(i) = host_instance(ctx) {
-            instances.push(i);
-        }
         for path in compose::find(ctx.host, &ctx.config.app_paths) {
-            compose_instances(ctx, &path, &mut instances);
+            let mut problems = Vec::new();
+            match read_doc(ctx, &path, &mut problems) {
+                Some(doc) => {
+                    compose_instances(ctx, &doc, &mut instances);
+                    // A Traefik on the host with the docker provider reads the labels of
+                    // containers started from any compose file.
+                    if let Some(h) = host.as_mut() {
+                        label_docs(h, &doc);
+                    }
+                }
+                None => {
+                    // A compose file that cannot be parsed matters only if it mentions Traefik.
+                    let mentions = ctx
+                        .host
+                        .read_text(&path)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|f| f.text.contains("traefik"));
+                    if mentions && !problems.is_empty() {
+                        instances.push(Instance {
+                            origin: format!("compose file {path}"),
+                            problems,
+                            ..Instance::default()
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(h) = host {
+            instances.insert(0, h);
         }
         Traefik { instances }
     }
@@ -372,21 +399,8 @@ fn host_instance(ctx: &Ctx) -> Option<Instance> {
 }
 
 /// Traefik services of one compose file.
-fn compose_instances(ctx: &Ctx, path: &str, out: &mut Vec<Instance>) {
-    let mut problems = Vec::new();
-    let Some(doc) = read_doc(ctx, path, &mut problems) else {
-        // A compose file that cannot be parsed matters only if it mentions Traefik.
-        if let Ok(Some(f)) = ctx.host.read_text(path) {
-            if f.text.contains("traefik") && !problems.is_empty() {
-                out.push(Instance {
-                    origin: format!("compose file {path}"),
-                    problems,
-                    ..Instance::default()
-                });
-            }
-        }
-        return;
-    };
+fn compose_instances(ctx: &Ctx, doc: &Doc, out: &mut Vec<Instance>) {
+    let path = doc.path.as_str();
     let (dir, project) = compose::project_of(path, &doc.root);
     let Some(services) = doc.root.get("services") else {
         return;
@@ -430,32 +444,42 @@ fn compose_instances(ctx: &Ctx, path: &str, out: &mut Vec<Instance>) {
         }
         load_dynamic(ctx, &mut inst);
         // Docker labels of the services of this compose file.
-        let docker = inst.static_root().and_then(|r| r.path("providers.docker"));
-        if let Some(docker) = docker {
-            let by_default = !docker
-                .get("exposedbydefault")
-                .and_then(Node::str)
-                .is_some_and(|v| v.eq_ignore_ascii_case("false"));
-            for (_, s) in services.entries() {
-                let labels = compose::traefik_labels(s);
-                let enable = labels
-                    .iter()
-                    .find(|(k, _, _)| k.eq_ignore_ascii_case("enable"))
-                    .map(|(_, v, _)| v.eq_ignore_ascii_case("true"));
-                if !enable.unwrap_or(by_default) || labels.is_empty() {
-                    continue;
-                }
-                inst.dynamic.push(Doc {
-                    path: path.to_string(),
-                    text: doc.text.clone(),
-                    root: tree::from_dotted(
-                        labels.iter().map(|(k, v, l)| (k.as_str(), v.as_str(), *l)),
-                    ),
-                });
-            }
-        }
+        label_docs(&mut inst, &doc);
         out.push(inst);
     }
+}
+
+/// Docker labels of the services of a compose file, as dynamic configuration of `inst` when
+/// its docker provider is on (services without `traefik.enable=true` are skipped when
+/// `exposedByDefault` is false).
+fn label_docs(inst: &mut Instance, compose_doc: &Doc) {
+    let Some(docker) = inst.static_root().and_then(|r| r.path("providers.docker")) else {
+        return;
+    };
+    let by_default = !docker
+        .get("exposedbydefault")
+        .and_then(Node::str)
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    let Some(services) = compose_doc.root.get("services") else {
+        return;
+    };
+    let mut docs = Vec::new();
+    for (_, s) in services.entries() {
+        let labels = compose::traefik_labels(s);
+        let enable = labels
+            .iter()
+            .find(|(k, _, _)| k.eq_ignore_ascii_case("enable"))
+            .map(|(_, v, _)| v.eq_ignore_ascii_case("true"));
+        if !enable.unwrap_or(by_default) || labels.is_empty() {
+            continue;
+        }
+        docs.push(Doc {
+            path: compose_doc.path.clone(),
+            text: compose_doc.text.clone(),
+            root: tree::from_dotted(labels.iter().map(|(k, v, l)| (k.as_str(), v.as_str(), *l))),
+        });
+    }
+    inst.dynamic.extend(docs);
 }
 
 /// Files of the file provider (`providers.file.filename` / `directory`).

@@ -227,13 +227,20 @@ impl<'de> Deserialize<'de> for YVal {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YVal, A::Error> {
                 let mut out = Vec::new();
-                while let Some(k) = map.next_key::<YKey>()? {
+                // An entry's line is its key's: a nested map or list starts below it.
+                while let Some(k) = map.next_key::<serde_saphyr::Spanned<YKey>>()? {
                     let v = map.next_value::<serde_saphyr::Spanned<YVal>>()?;
+                    let key_line = line_u32(k.referenced.line());
+                    let line = if key_line > 0 {
+                        key_line
+                    } else {
+                        line_u32(v.referenced.line())
+                    };
                     out.push((
-                        k.0,
+                        k.value.0,
                         Node {
                             val: v.value.0,
-                            line: line_u32(v.referenced.line()),
+                            line,
                         },
                     ));
                 }
