@@ -444,7 +444,7 @@ fn compose_instances(ctx: &Ctx, doc: &Doc, out: &mut Vec<Instance>) {
         }
         load_dynamic(ctx, &mut inst);
         // Docker labels of the services of this compose file.
-        label_docs(&mut inst, &doc);
+        label_docs(&mut inst, doc);
         out.push(inst);
     }
 }
