@@ -57,6 +57,64 @@ pub fn holds_private_key(bytes: &[u8]) -> bool {
     bytes.windows(11).any(|w| w == b"PRIVATE KEY")
 }
 
+/// Standard base64 (padding optional, whitespace ignored); `None` on any other character.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' | b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// The certificates Traefik keeps in its ACME storage (acme.json): `(domain, leaf)` for each,
+/// or an error for a file that is not Traefik's JSON. Certificates that do not decode are
+/// reported as errors with their domain.
+pub fn acme_leaves(bytes: &[u8]) -> Result<Vec<(String, Result<Leaf, String>)>, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let Some(resolvers) = v.as_object() else {
+        return Err("not an object of certificate resolvers".into());
+    };
+    let mut out = Vec::new();
+    for r in resolvers.values() {
+        let Some(certs) = r.get("Certificates").and_then(|c| c.as_array()) else {
+            continue;
+        };
+        for c in certs {
+            let domain = c
+                .pointer("/domain/main")
+                .and_then(|d| d.as_str())
+                .unwrap_or("(unknown domain)")
+                .to_string();
+            let leaf = c
+                .get("certificate")
+                .and_then(|b| b.as_str())
+                .and_then(base64_decode)
+                .ok_or_else(|| "certificate is not base64".to_string())
+                .and_then(|pem| read_leaf(&pem));
+            out.push((domain, leaf));
+        }
+    }
+    Ok(out)
+}
+
 /// Expiry verdict of a certificate at `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
@@ -146,7 +204,55 @@ mod tests {
         assert!(holds_private_key(b"-----BEGIN PRIVATE KEY-----"));
     }
 
+    #[test]
+    fn base64_and_acme_storage() {
+        assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode("aGVs\nbG8").unwrap(), b"hello");
+        assert!(base64_decode("a$b").is_none());
+        let now = now();
+        let pem = cert_pem(now - 86_400, now + 3 * 86_400);
+        let b64 = b64(pem.as_bytes());
+        let json = format!(
+            r#"{{"le":{{"Account":{{}},"Certificates":[{{"domain":{{"main":"a.example"}},"certificate":"{b64}","key":"x"}},{{"domain":{{"main":"b.example"}},"certificate":"!!"}}]}}}}"#
+        );
+        let leaves = acme_leaves(json.as_bytes()).unwrap();
+        assert_eq!(leaves[0].0, "a.example");
+        assert!(matches!(
+            judge(leaves[0].1.as_ref().unwrap().not_after, now),
+            Expiry::Soon { .. }
+        ));
+        assert!(leaves[1].1.is_err());
+        assert!(acme_leaves(b"[1]").is_err());
+        assert!(acme_leaves(br#"{"le":{"Certificates":null}}"#)
+            .unwrap()
+            .is_empty());
+    }
+
+    fn b64(data: &[u8]) -> String {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut s = String::new();
+        for chunk in data.chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                s.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+            s.push_str(&"=".repeat(3 - chunk.len()));
+        }
+        s
+    }
+
     proptest! {
+        #[test]
+        fn base64_round_trips(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(base64_decode(&b64(&data)).unwrap(), data);
+        }
+
+        #[test]
+        fn acme_leaves_never_panics(s in "\\PC{0,300}") {
+            let _ = acme_leaves(s.as_bytes());
+        }
+
         #[test]
         fn read_leaf_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = read_leaf(&bytes);

@@ -18,8 +18,9 @@ pub const RULE: Rule = Rule {
                (mapped through the container's volumes) — is read (PEM or DER) and its first \
                certificate, the server's own, must not expire within 14 days of the audit. \
                Intermediates are not judged. A named file that is missing or unreadable is an \
-               error. Certificates Traefik keeps in acme.json are renewed by Traefik and not \
-               judged here.",
+               error. The certificates Traefik obtained are read from its ACME storage \
+               (acme.json): one there within 14 days of expiry means Traefik's renewal (due at \
+               30 days) is failing.",
         why: "An expired certificate breaks every client (and teaches users to click through \
               warnings); 14 days is the window in which a failing automatic renewal (certbot \
               renews at 30 days) must be noticed.",
@@ -35,6 +36,58 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// Judge the certificates of a Traefik ACME storage file (absent until Traefik's first run).
+fn acme(
+    ctx: &Ctx,
+    path: &str,
+    now: i64,
+    ok: &mut usize,
+    bad: &mut Vec<Evidence>,
+    errors: &mut Vec<Evidence>,
+) {
+    let bytes = match ctx.host.read(path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return,
+        Err(e) => {
+            errors.push(
+                Evidence::file(path)
+                    .key("acme storage")
+                    .actual(e.to_string()),
+            );
+            return;
+        }
+    };
+    let leaves = match cert::acme_leaves(&bytes) {
+        Ok(l) => l,
+        Err(e) => {
+            errors.push(Evidence::file(path).key("acme storage").actual(e));
+            return;
+        }
+    };
+    for (domain, leaf) in leaves {
+        let leaf = match leaf {
+            Ok(l) => l,
+            Err(e) => {
+                errors.push(Evidence::file(path).key(domain).actual(e));
+                continue;
+            }
+        };
+        let ev = Evidence::file(path)
+            .key("notAfter")
+            .actual(cert::rfc3339(leaf.not_after))
+            .expected(format!("later than {EXPIRY_WARN_DAYS} days from now"));
+        match cert::judge(leaf.not_after, now) {
+            Expiry::Valid { .. } => *ok += 1,
+            Expiry::Soon { days_left } => bad.push(ev.note(format!(
+                "{domain} expires in {days_left} day(s): Traefik's ACME renewal is failing"
+            ))),
+            Expiry::Expired { days_ago } => bad.push(ev.note(format!(
+                "{domain} expired {days_ago} day(s) ago: Traefik's ACME renewal is failing"
+            ))),
+        }
+    }
+}
+
 fn check(ctx: &Ctx) -> Outcome {
     let web = ctx.fact::<WebServers>();
     if web.apache.config.is_none() && web.nginx.config.is_none() && web.traefik.instances.is_empty()
@@ -46,6 +99,12 @@ fn check(ctx: &Ctx) -> Outcome {
     let mut errors = Vec::new();
     let mut ok = 0;
     for nc in web.named_certs() {
+        if nc.server == "traefik-acme" {
+            if let Some(storage) = &nc.key {
+                acme(ctx, storage, now, &mut ok, &mut bad, &mut errors);
+            }
+            continue;
+        }
         let Some(path) = &nc.cert else { continue };
         let named = format!(
             "named by {}:{}",
