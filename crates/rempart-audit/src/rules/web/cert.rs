@@ -57,6 +57,10 @@ pub fn holds_private_key(bytes: &[u8]) -> bool {
     bytes.windows(11).any(|w| w == b"PRIVATE KEY")
 }
 
+/// A certificate of Traefik's ACME storage: its main domain and its leaf (or why it did not
+/// decode).
+pub type AcmeCert = (String, Result<Leaf, String>);
+
 /// Standard base64 (padding optional, whitespace ignored); `None` on any other character.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() / 4 * 3);
@@ -86,7 +90,7 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 /// The certificates Traefik keeps in its ACME storage (acme.json): `(domain, leaf)` for each,
 /// or an error for a file that is not Traefik's JSON. Certificates that do not decode are
 /// reported as errors with their domain.
-pub fn acme_leaves(bytes: &[u8]) -> Result<Vec<(String, Result<Leaf, String>)>, String> {
+pub fn acme_leaves(bytes: &[u8]) -> Result<Vec<AcmeCert>, String> {
     let v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     let Some(resolvers) = v.as_object() else {
