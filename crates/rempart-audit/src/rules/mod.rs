@@ -13,3 +13,4 @@ pub mod kernel;
 pub mod services;
 pub mod ssh;
 pub mod updates;
+pub mod web;

@@ -1,0 +1,152 @@
+//! Reading nginx's configuration the way nginx does at start-up: from `/etc/nginx/nginx.conf`,
+//! splicing `include` (globs relative to `/etc/nginx`) in place, in any block. Only what the
+//! files include counts: a site in `sites-available/` that nothing includes is ignored.
+
+use super::lexer;
+use super::{Directive, NginxConfig};
+use crate::host::Host;
+use crate::rules::web::apache::ParseProblem;
+
+const MAX_INCLUDE_DEPTH: usize = 32;
+const MAX_FILES: usize = 2_000;
+
+struct Loader<'h> {
+    host: &'h Host,
+    prefix: String,
+    files: Vec<String>,
+    stack: Vec<String>,
+    problems: Vec<ParseProblem>,
+}
+
+/// Load the configuration whose main file is `main`; relative includes resolve against
+/// `prefix` (nginx's configuration directory).
+pub fn load(host: &Host, prefix: &str, main: &str) -> NginxConfig {
+    let mut l = Loader {
+        host,
+        prefix: prefix.trim_end_matches('/').to_string(),
+        files: Vec::new(),
+        stack: Vec::new(),
+        problems: Vec::new(),
+    };
+    let tree = match host.read_text(main) {
+        Ok(Some(_)) => l.file(main, 0),
+        Ok(None) => {
+            l.problems.push(ParseProblem {
+                path: main.to_string(),
+                line: None,
+                message: "main configuration file is missing".into(),
+            });
+            Vec::new()
+        }
+        Err(e) => {
+            l.problems.push(ParseProblem::from_host(e));
+            Vec::new()
+        }
+    };
+    NginxConfig {
+        main: main.to_string(),
+        tree,
+        files: l.files,
+        problems: l.problems,
+    }
+}
+
+impl Loader<'_> {
+    fn file(&mut self, path: &str, depth: usize) -> Vec<Directive> {
+        if self.stack.iter().any(|p| p == path) {
+            self.problems.push(ParseProblem {
+                path: path.to_string(),
+                line: None,
+                message: format!("includes itself (through {})", self.stack.join(" -> ")),
+            });
+            return Vec::new();
+        }
+        if depth > MAX_INCLUDE_DEPTH || self.files.len() >= MAX_FILES {
+            self.problems.push(ParseProblem {
+                path: path.to_string(),
+                line: None,
+                message: format!(
+                    "too many nested or included files (depth {depth}, {} files)",
+                    self.files.len()
+                ),
+            });
+            return Vec::new();
+        }
+        let text = match self.host.read_text(path) {
+            Ok(Some(f)) => f.text,
+            Ok(None) => return Vec::new(),
+            Err(e) => {
+                self.problems.push(ParseProblem::from_host(e));
+                return Vec::new();
+            }
+        };
+        self.files.push(path.to_string());
+        let parsed = match lexer::parse(path, &text) {
+            Ok(t) => t,
+            Err(e) => {
+                self.problems.push(ParseProblem {
+                    path: path.to_string(),
+                    line: Some(e.line),
+                    message: e.message,
+                });
+                return Vec::new();
+            }
+        };
+        self.stack.push(path.to_string());
+        let out = self.process(parsed, depth);
+        self.stack.pop();
+        out
+    }
+
+    fn process(&mut self, list: Vec<Directive>, depth: usize) -> Vec<Directive> {
+        let mut out = Vec::with_capacity(list.len());
+        for mut d in list {
+            if d.name == "include" && d.block.is_none() {
+                let Some(arg) = d.args.first().cloned() else {
+                    continue;
+                };
+                for path in self.expand(&d, &arg) {
+                    let spliced = self.file(&path, depth + 1);
+                    out.extend(spliced);
+                }
+                continue;
+            }
+            if let Some(kids) = d.block.take() {
+                d.block = Some(self.process(kids, depth));
+            }
+            out.push(d);
+        }
+        out
+    }
+
+    fn expand(&mut self, d: &Directive, arg: &str) -> Vec<String> {
+        let pattern = if arg.starts_with('/') {
+            arg.to_string()
+        } else {
+            format!("{}/{arg}", self.prefix)
+        };
+        if pattern.contains(['*', '?', '[']) {
+            return match self.host.glob(&pattern) {
+                Ok(m) => m
+                    .into_iter()
+                    .filter(|p| {
+                        !matches!(self.host.metadata(p), Ok(Some(m)) if m.kind == crate::host::FileKind::Dir)
+                    })
+                    .collect(),
+                Err(e) => {
+                    self.problems.push(ParseProblem::from_host(e));
+                    Vec::new()
+                }
+            };
+        }
+        if !self.host.exists(&pattern) {
+            self.problems.push(ParseProblem {
+                path: d.file.to_string(),
+                line: Some(d.line),
+                message: format!("include {arg}: no such file (nginx refuses to start)"),
+            });
+            return Vec::new();
+        }
+        vec![pattern]
+    }
+}
