@@ -3,6 +3,7 @@
 //! [`crate::registry`].
 
 pub mod accounts;
+pub mod app;
 pub mod files;
 pub mod firewall;
 pub mod intrusion;

@@ -1,0 +1,3 @@
+//! The app family.
+
+pub mod pyread;
