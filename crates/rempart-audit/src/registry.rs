@@ -28,6 +28,23 @@ pub const RULES: &[Rule] = &[
     services::sandboxing::RULE,
     services::bind_all::RULE,
     services::dev_mode::RULE,
+    // app
+    app::django::debug::RULE,
+    app::django::allowed_hosts::RULE,
+    app::django::secret_key::RULE,
+    app::django::cookies::RULE,
+    app::django::hsts::RULE,
+    app::django::ssl_redirect::RULE,
+    app::web::fastapi_debug::RULE,
+    app::web::fastapi_docs::RULE,
+    app::web::session_secret::RULE,
+    app::env_perms::RULE,
+    app::env_secrets::RULE,
+    app::deps_pinned::RULE,
+    app::venv::RULE,
+    // containers
+
+    // logging
 ];
 
 /// Old ids that now live under another id: `(old, new)`.
