@@ -166,6 +166,7 @@ fn check(ctx: &Ctx) -> Outcome {
                 .iter()
                 .any(|l| ctx.host.exists(&format!("{dir}/{l}")));
             if locked || txt_pinned {
+                judged_files += 1;
                 continue;
             }
             let text = match ctx.host.read_text(f) {

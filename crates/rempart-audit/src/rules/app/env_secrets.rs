@@ -129,9 +129,17 @@ fn check(ctx: &Ctx) -> Outcome {
                     .any(|f| f.entries.iter().any(|e| e.key.eq_ignore_ascii_case(&var)));
             if !set {
                 reported.push(var.clone());
+                let snippet = ctx
+                    .host
+                    .read_text(&path)
+                    .ok()
+                    .flatten()
+                    .and_then(|t| t.line(line).map(|l| l.trim_end().to_string()))
+                    .unwrap_or_default();
                 bad.push(
                     Evidence::file(&path)
                         .line(line)
+                        .snippet(snippet)
                         .key(&var)
                         .actual("read by the code, set nowhere the service sees")
                         .expected("set in the unit's environment or the app's .env"),

@@ -621,9 +621,7 @@ pub fn dirname(p: &str) -> String {
 }
 
 pub fn join_path(a: &str, b: &str) -> String {
-    if b.starts_with('/') {
-        b.to_string()
-    } else if a.is_empty() {
+    if b.starts_with('/') || a.is_empty() {
         b.to_string()
     } else {
         format!("{}/{b}", a.trim_end_matches('/'))

@@ -537,9 +537,7 @@ impl Parser<'_> {
             if self.eat_op(close) {
                 return Some(items);
             }
-            if self.peek().is_none() {
-                return None;
-            }
+            self.peek()?;
             let e = self.expr();
             if self.peek_name("for") {
                 self.skip_to_close();
