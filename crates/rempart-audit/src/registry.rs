@@ -43,7 +43,14 @@ pub const RULES: &[Rule] = &[
     app::deps_pinned::RULE,
     app::venv::RULE,
     // containers
-
+    containers::ports_all_interfaces::RULE,
+    containers::privileged::RULE,
+    containers::docker_socket::RULE,
+    containers::host_network::RULE,
+    containers::image_latest::RULE,
+    containers::weak_password::RULE,
+    containers::grafana_anonymous::RULE,
+    containers::prometheus_admin_api::RULE,
     // logging
 ];
 

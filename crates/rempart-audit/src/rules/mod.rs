@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod containers;
 pub mod files;
 pub mod firewall;
 pub mod intrusion;
