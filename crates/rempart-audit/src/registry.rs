@@ -52,6 +52,8 @@ pub const RULES: &[Rule] = &[
     containers::grafana_anonymous::RULE,
     containers::prometheus_admin_api::RULE,
     // logging
+    logging::rotate_app::RULE,
+    logging::django_level::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -9,6 +9,7 @@ pub mod files;
 pub mod firewall;
 pub mod intrusion;
 pub mod kernel;
+pub mod logging;
 pub mod services;
 pub mod ssh;
 pub mod updates;
