@@ -54,6 +54,7 @@ pub const RULES: &[Rule] = &[
     // logging
     logging::rotate_app::RULE,
     logging::django_level::RULE,
+    logging::central::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

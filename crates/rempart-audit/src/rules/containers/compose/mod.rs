@@ -515,15 +515,18 @@ fn search(ctx: &Ctx, out: &mut Vec<String>) {
     if let Ok(Some(homes)) = ctx.host.read_dir("/home") {
         dirs.extend(homes.into_iter().map(|h| (format!("/home/{h}"), 0)));
     }
+    // Bounded: at most 2,000 directories and 20,000 entries looked at.
     let mut visited = 0;
+    let mut entries = 0usize;
     while let Some((dir, depth)) = dirs.pop() {
         visited += 1;
-        if visited > 2000 {
+        if visited > 2000 || entries > 20_000 {
             break;
         }
         let Ok(Some(names)) = ctx.host.read_dir(&dir) else {
             continue;
         };
+        entries += names.len();
         for n in names.iter().take(1000) {
             let p = format!("{dir}/{n}");
             let Ok(Some(m)) = ctx.host.symlink_metadata(&p) else {
