@@ -15,9 +15,10 @@ pub const RULE: Rule = Rule {
     level: Level::Sme,
     title: "Applications pin their Python dependencies to exact versions",
     doc: RuleDoc {
-        what: "In every discovered application: each requirements file (`requirements*.txt`, \
-               except development ones such as `requirements-dev.txt` or `-test`, `-lint`, \
-               `-docs`), with its `-r` includes followed, pins each requirement with `==` to \
+        what: "In every discovered application: each requirements file (`requirements*.txt` \
+               and `requirements/*.txt`, except development ones such as \
+               `requirements-dev.txt`, `requirements/local.txt`, `-test`, `-lint`, `-docs`), \
+               with its `-r` includes followed, pins each requirement with `==` to \
                one version (no `>=`, `~=`, `==1.*` or bare name), unless a `-c` constraints \
                file pins it; direct references must name a tag, a commit or an archive. A \
                `pyproject.toml` or `Pipfile` is judged the same way unless a lock file sits \
@@ -42,26 +43,45 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-/// Requirements files that only serve development.
+/// Requirements files that only serve development (`requirements-dev.txt`,
+/// `requirements/local.txt`, `test-requirements.txt`).
 fn is_dev_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let stem = name.trim_end_matches(".txt");
-    stem.split(['-', '_', '.']).skip(1).any(|w| {
-        matches!(
-            w,
-            "dev"
-                | "develop"
-                | "development"
-                | "test"
-                | "tests"
-                | "testing"
-                | "lint"
-                | "doc"
-                | "docs"
-                | "ci"
-                | "local"
-        )
-    })
+    stem.split(['-', '_', '.'])
+        .filter(|w| *w != "requirements")
+        .any(|w| {
+            matches!(
+                w,
+                "dev"
+                    | "develop"
+                    | "development"
+                    | "test"
+                    | "tests"
+                    | "testing"
+                    | "lint"
+                    | "doc"
+                    | "docs"
+                    | "ci"
+                    | "local"
+            )
+        })
+}
+
+/// The app's requirements files: those discovery found, and the `requirements/` directory
+/// layout (`requirements/base.txt`, `requirements/production.txt`).
+fn requirement_files(ctx: &Ctx, app: &crate::rules::services::discovery::App) -> Vec<String> {
+    let mut files = app.requirement_files.clone();
+    let dir = format!("{}/requirements", app.dir);
+    if let Ok(Some(names)) = ctx.host.read_dir(&dir) {
+        for n in names.iter().filter(|n| n.ends_with(".txt")).take(50) {
+            let p = format!("{dir}/{n}");
+            if !files.contains(&p) {
+                files.push(p);
+            }
+        }
+    }
+    files
 }
 
 struct Walk<'a> {
@@ -130,8 +150,8 @@ fn check(ctx: &Ctx) -> Outcome {
     let mut errors = Vec::new();
     let mut judged_files = 0usize;
     for app in &d.apps {
-        let txt: Vec<&String> = app
-            .requirement_files
+        let files = requirement_files(ctx, app);
+        let txt: Vec<&String> = files
             .iter()
             .filter(|f| f.ends_with(".txt") && !is_dev_file(f))
             .collect();

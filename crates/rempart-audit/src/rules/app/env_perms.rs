@@ -22,8 +22,9 @@ pub const RULE: Rule = Rule {
                and belongs to the service's account (`User=` of its unit) or to root. One \
                exception: mode 0640 owned by root with the service's own group, the usual way \
                to let a service read a file it cannot change. Without a known service account \
-               only the mode is judged. Secrets files outside applications are judged by the \
-               files family.",
+               only the mode is judged, as for the `.env` beside each docker compose file \
+               (compose reads it for interpolation). Secrets files outside applications are \
+               judged by the files family.",
         why: "These files hold the database password and the session or signing secrets. \
               Readable by other accounts, any compromised service or local user gets them; \
               owned by another regular account, that account can change them and the \
@@ -108,6 +109,40 @@ fn check(ctx: &Ctx) -> Outcome {
             } else {
                 bad.extend(problems);
             }
+        }
+    }
+    // The `.env` of compose projects (seed 001's monitoring/.env holds the admin and SMTP
+    // passwords): only the mode is judged, the project's account is not known.
+    let compose = ctx.fact::<crate::rules::containers::compose::ComposeFiles>();
+    let mut done: Vec<String> = envs
+        .apps
+        .iter()
+        .flat_map(|e| e.files.iter().map(|f| f.path.clone()))
+        .collect();
+    for c in &compose.files {
+        let dotenv = format!("{}/.env", crate::rules::app::pyread::eval::dirname(&c.path));
+        if done.contains(&dotenv) {
+            continue;
+        }
+        done.push(dotenv.clone());
+        let Ok(Some(meta)) = ctx.host.metadata(&dotenv) else {
+            continue;
+        };
+        judged += 1;
+        if meta.mode & 0o077 != 0 {
+            bad.push(
+                Evidence::file(&dotenv)
+                    .key("mode")
+                    .actual(meta.mode_octal())
+                    .expected("0600")
+                    .note("the .env of a compose project"),
+            );
+        } else {
+            seen.push(
+                Evidence::file(&dotenv)
+                    .key("mode")
+                    .actual(meta.mode_octal()),
+            );
         }
     }
     if !bad.is_empty() {
