@@ -24,7 +24,9 @@ pub const RULE: Rule = Rule {
                to let a service read a file it cannot change. Without a known service account \
                only the mode is judged, as for the `.env` beside each docker compose file \
                (compose reads it for interpolation). Secrets files outside applications are \
-               judged by the files family.",
+               judged by the files family. Secret-looking variables set with `Environment=` \
+               in a unit file or drop-in fail too: unit files are world-readable and \
+               `systemctl show` prints them to any user.",
         why: "These files hold the database password and the session or signing secrets. \
               Readable by other accounts, any compromised service or local user gets them; \
               owned by another regular account, that account can change them and the \
@@ -109,6 +111,32 @@ fn check(ctx: &Ctx) -> Outcome {
             } else {
                 bad.extend(problems);
             }
+        }
+    }
+    // Secrets written in the units themselves: unit files are world-readable and
+    // `Environment=` is shown to every user by `systemctl show`.
+    for u in &d.units {
+        let in_unit = |p: &str| p == u.unit.path || u.unit.dropins.iter().any(|d| d == p);
+        for v in &u.env {
+            if !in_unit(&v.origin.path) {
+                continue;
+            }
+            let secret =
+                secret_kind(&v.key).is_some() || super::strength::url_password(&v.value).is_some();
+            if !secret {
+                continue;
+            }
+            judged += 1;
+            let mut ev = Evidence::file(&v.origin.path)
+                .key(&v.key)
+                .snippet(format!("Environment={}=<redacted>", v.key))
+                .actual("set in the unit file (readable by every user)")
+                .expected("EnvironmentFile= with mode 0600")
+                .note(format!("unit {}", u.unit.name));
+            if let Some(l) = v.origin.line {
+                ev = ev.line(l);
+            }
+            bad.push(ev);
         }
     }
     // The `.env` of compose projects (seed 001's monitoring/.env holds the admin and SMTP
