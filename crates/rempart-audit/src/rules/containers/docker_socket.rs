@@ -27,7 +27,7 @@ pub const RULE: Rule = Rule {
                       mount must stay, ignore this rule in rempart.toml with the reason.",
         verify: "docker inspect --format '{{.Name}} {{range .Mounts}}{{.Source}} {{end}}' $(docker ps -q) | grep -E 'docker.sock| /var/run | /run '",
         references: &[
-            "CIS Docker Benchmark 5.31 (Docker socket not mounted inside containers)",
+            "CIS Docker Benchmark, Container Runtime: the Docker socket is not mounted inside any container",
             "seed 001 Best Practices (CIS Docker Benchmark)",
         ],
     },

@@ -24,7 +24,7 @@ pub const RULE: Rule = Rule {
                       (`--path.procfs`, `--path.sysfs`).",
         verify: "docker inspect --format '{{.Name}} {{.HostConfig.NetworkMode}} {{.HostConfig.PidMode}} {{.HostConfig.IpcMode}}' $(docker ps -q)",
         references: &[
-            "CIS Docker Benchmark 5.9 (host network namespace), 5.15 (PID), 5.16 (IPC)",
+            "CIS Docker Benchmark, Container Runtime: the host's network, process and IPC namespaces are not shared",
             "seed 000 §3 Isolation réseau",
         ],
     },

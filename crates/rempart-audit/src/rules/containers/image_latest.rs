@@ -23,7 +23,7 @@ pub const RULE: Rule = Rule {
                       digest (`grafana/grafana:11.2.0@sha256:...`), and update it on purpose.",
         verify: "grep -nE 'image: *[^:@]+$|:latest' docker-compose.yml",
         references: &[
-            "CIS Docker Benchmark 4.x (image provenance), Docker docs: pin image versions",
+            "CIS Docker Benchmark, Container Images: trusted, versioned base images",
             "seed 002 Phase 2 §5 (versions exactes) applied to images",
         ],
     },

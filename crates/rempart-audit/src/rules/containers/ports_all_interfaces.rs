@@ -32,7 +32,7 @@ pub const RULE: Rule = Rule {
             "seed 001 Monitoring Stack (Prometheus :9090, Grafana :3001, Loki :3100, Alertmanager :9093, exporters, MinIO :9000)",
             "seed 000 §3 Isolation réseau (tout fermé sauf 22, 80, 443)",
             "Docker docs: Packet filtering and firewalls (Docker and ufw)",
-            "CIS Docker Benchmark 5.14 (bind incoming container traffic to a specific host interface)",
+            "CIS Docker Benchmark, Container Runtime: incoming container traffic is bound to a specific host interface",
         ],
     },
     check,

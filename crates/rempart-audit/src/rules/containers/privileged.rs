@@ -26,7 +26,7 @@ pub const RULE: Rule = Rule {
                       read-only mounts); keep the default seccomp and AppArmor profiles.",
         verify: "docker inspect --format '{{.Name}} {{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{.HostConfig.SecurityOpt}}' $(docker ps -q)",
         references: &[
-            "CIS Docker Benchmark 5.4 (privileged containers), 5.3 (capabilities), 5.1-5.2 (AppArmor, SELinux), 5.21 (seccomp)",
+            "CIS Docker Benchmark, Container Runtime: no privileged containers, restricted capabilities, AppArmor and seccomp profiles kept",
             "seed 001 Best Practices (CIS Docker Benchmark)",
         ],
     },
