@@ -109,6 +109,33 @@ pub const RULES: &[Rule] = &[
     web::cert_expiry::RULE,
     web::cert_key_perms::RULE,
     web::cert_renewal::RULE,
+    // app
+    app::django::debug::RULE,
+    app::django::allowed_hosts::RULE,
+    app::django::secret_key::RULE,
+    app::django::cookies::RULE,
+    app::django::hsts::RULE,
+    app::django::ssl_redirect::RULE,
+    app::web::fastapi_debug::RULE,
+    app::web::fastapi_docs::RULE,
+    app::web::session_secret::RULE,
+    app::env_perms::RULE,
+    app::env_secrets::RULE,
+    app::deps_pinned::RULE,
+    app::venv::RULE,
+    // containers
+    containers::ports_all_interfaces::RULE,
+    containers::privileged::RULE,
+    containers::docker_socket::RULE,
+    containers::host_network::RULE,
+    containers::image_latest::RULE,
+    containers::weak_password::RULE,
+    containers::grafana_anonymous::RULE,
+    containers::prometheus_admin_api::RULE,
+    // logging
+    logging::rotate_app::RULE,
+    logging::django_level::RULE,
+    logging::central::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -3,13 +3,16 @@
 //! [`crate::registry`].
 
 pub mod accounts;
+pub mod app;
 pub mod backup;
+pub mod containers;
 pub mod database;
 pub mod encryption;
 pub mod files;
 pub mod firewall;
 pub mod intrusion;
 pub mod kernel;
+pub mod logging;
 pub mod services;
 pub mod ssh;
 pub mod updates;

@@ -192,6 +192,20 @@ impl Fact for Discovery {
                 }
             }
         }
+        // Applications the web servers run or serve (Apache mod_wsgi, nginx/Traefik backends).
+        for r in ctx.fact::<crate::rules::web::WebServers>().app_refs() {
+            let dir = match r.kind {
+                AppRefKind::WsgiScript => parent(&r.value).map(str::to_string),
+                AppRefKind::PythonPath => Some(r.value.trim_end_matches('/').to_string()),
+                AppRefKind::DocumentRoot if has_app_marker(ctx.host, &r.value) => {
+                    Some(r.value.trim_end_matches('/').to_string())
+                }
+                _ => None,
+            };
+            if let Some(dir) = dir.filter(|d| d.starts_with('/')) {
+                refs.push((dir, r, None));
+            }
+        }
         for p in &ctx.config.app_paths {
             refs.push((
                 p.trim_end_matches('/').to_string(),
@@ -340,6 +354,20 @@ fn load_app_unit(host: &Host, name: &str, path: &str, enabled: bool) -> Result<A
         env_files,
         server,
     })
+}
+
+/// A directory that holds a Python application, not only static files.
+fn has_app_marker(host: &Host, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    [
+        "manage.py",
+        "requirements.txt",
+        "pyproject.toml",
+        "wsgi.py",
+        "asgi.py",
+    ]
+    .iter()
+    .any(|m| host.exists(&format!("{dir}/{m}")))
 }
 
 /// The application root for a referenced directory: the directory itself, unless it sits inside

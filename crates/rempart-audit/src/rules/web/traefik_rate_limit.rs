@@ -59,7 +59,9 @@ fn check(ctx: &Ctx) -> Outcome {
         return Outcome::skip("no router found; the docker provider's routers come from container labels not in a compose file here");
     }
     if routers == 0 {
-        return Outcome::not_applicable("Traefik routes nothing here (no router in its configuration)");
+        return Outcome::not_applicable(
+            "Traefik routes nothing here (no router in its configuration)",
+        );
     }
     let inst = &instances[0];
     Outcome::fail(format!("none of {routers} router(s) is rate-limited")).with(
