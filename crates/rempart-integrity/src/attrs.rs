@@ -211,7 +211,11 @@ impl RuleAttrs {
             }
         }
         r.files = r.files.with(Attr::Type);
-        r.dirs = r.dirs.with(Attr::Type).without(Attr::Hash).without(Attr::Target);
+        r.dirs = r
+            .dirs
+            .with(Attr::Type)
+            .without(Attr::Hash)
+            .without(Attr::Target);
         Ok(r)
     }
 }

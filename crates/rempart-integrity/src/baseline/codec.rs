@@ -209,7 +209,11 @@ pub(crate) fn encode_entry(out: &mut Vec<u8>, prev: &[u8], e: &Entry, algo: Hash
 }
 
 /// Decode one entry following the entry whose path is `prev`.
-pub(crate) fn decode_entry(r: &mut Reader<'_>, prev: &[u8], algo: HashAlgo) -> Result<Entry, FormatError> {
+pub(crate) fn decode_entry(
+    r: &mut Reader<'_>,
+    prev: &[u8],
+    algo: HashAlgo,
+) -> Result<Entry, FormatError> {
     let start = r.pos();
     let bad = |m: String| FormatError::Malformed(format!("entry at byte {start}: {m}"));
     let shared = r.varint("path prefix")?;

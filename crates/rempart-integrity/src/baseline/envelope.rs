@@ -53,9 +53,15 @@ fn put_u32_bytes(out: &mut Vec<u8>, b: &[u8]) -> Result<(), FormatError> {
 }
 
 /// Serialise and authenticate a baseline. `entries` must be sorted by path, without repeats.
-pub fn encode(header: &Header, entries: &[Entry], signers: &Signers) -> Result<Vec<u8>, FormatError> {
+pub fn encode(
+    header: &Header,
+    entries: &[Entry],
+    signers: &Signers,
+) -> Result<Vec<u8>, FormatError> {
     if signers.hmac.is_none() && signers.sign.is_none() {
-        return Err(FormatError::Malformed("a baseline needs at least one key".into()));
+        return Err(FormatError::Malformed(
+            "a baseline needs at least one key".into(),
+        ));
     }
     let mut raw = Vec::with_capacity(entries.len() * 80);
     let mut prev: &[u8] = &[];
@@ -123,7 +129,9 @@ pub fn encode(header: &Header, entries: &[Entry], signers: &Signers) -> Result<V
 fn u32_field<'a>(r: &mut Reader<'a>, what: &str, limits: &Limits) -> Result<&'a [u8], FormatError> {
     let n = u64::from(u32::from_le_bytes(r.fixed(what)?));
     if n > limits.max_field {
-        return Err(FormatError::Malformed(format!("{what} too long ({n} bytes)")));
+        return Err(FormatError::Malformed(format!(
+            "{what} too long ({n} bytes)"
+        )));
     }
     r.take(n, what)
 }
@@ -147,7 +155,9 @@ impl<'a> Envelope<'a> {
         let authenticated = &data[..r.pos()];
         let n = r.u8("tag count")?;
         if n == 0 || n > 4 {
-            return Err(FormatError::Malformed(format!("{n} tags (1 to 4 expected)")));
+            return Err(FormatError::Malformed(format!(
+                "{n} tags (1 to 4 expected)"
+            )));
         }
         let mut tags = Vec::new();
         for _ in 0..n {
@@ -259,7 +269,9 @@ fn parse_header(h: &[u8], limits: &Limits) -> Result<(Header, u64), FormatError>
     let secs = i64::from_le_bytes(r.fixed("created")?);
     let nanos = u32::from_le_bytes(r.fixed("created")?);
     if nanos >= 1_000_000_000 {
-        return Err(FormatError::Malformed("created: nanoseconds out of range".into()));
+        return Err(FormatError::Malformed(
+            "created: nanoseconds out of range".into(),
+        ));
     }
     let root = u32_field(&mut r, "root", limits)?.to_vec();
     let host_id = u32_field(&mut r, "host id", limits)?.to_vec();
@@ -272,10 +284,14 @@ fn parse_header(h: &[u8], limits: &Limits) -> Result<(Header, u64), FormatError>
     let creator = String::from_utf8(r.take(u64::from(clen), "creator")?.to_vec())
         .map_err(|_| FormatError::Malformed("creator is not UTF-8".into()))?;
     if r.remaining() != 0 {
-        return Err(FormatError::Malformed("unexpected bytes in the header".into()));
+        return Err(FormatError::Malformed(
+            "unexpected bytes in the header".into(),
+        ));
     }
     if *blake3::hash(policy.as_bytes()).as_bytes() != policy_digest {
-        return Err(FormatError::Malformed("policy digest does not match the policy".into()));
+        return Err(FormatError::Malformed(
+            "policy digest does not match the policy".into(),
+        ));
     }
     let header = Header {
         algo,

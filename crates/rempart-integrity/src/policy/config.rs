@@ -120,6 +120,7 @@ impl IntegrityConfig {
     }
 
     pub fn max_check_age_days(&self) -> u32 {
-        self.max_check_age_days.unwrap_or(DEFAULT_MAX_CHECK_AGE_DAYS)
+        self.max_check_age_days
+            .unwrap_or(DEFAULT_MAX_CHECK_AGE_DAYS)
     }
 }

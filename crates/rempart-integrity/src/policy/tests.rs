@@ -8,7 +8,10 @@ fn default_policy_compiles_and_round_trips() {
     let p = default_policy(&["/opt/av-monitoring-mvp".to_string()]);
     let c = p.compile().unwrap();
     assert!(c.rules().iter().any(|r| r.path == b"/etc"));
-    assert!(c.rules().iter().any(|r| r.path == b"/opt/av-monitoring-mvp"));
+    assert!(c
+        .rules()
+        .iter()
+        .any(|r| r.path == b"/opt/av-monitoring-mvp"));
     let back = Policy::from_toml("x", &p.to_toml()).unwrap();
     assert_eq!(back, p);
     assert_eq!(back.digest(), p.digest());
@@ -81,7 +84,11 @@ recurse = false
     assert_eq!(p.hash, crate::hash::HashAlgo::Sha256);
     let c = p.compile().unwrap();
     let etc: Vec<_> = c.rules().iter().filter(|r| r.path == b"/etc").collect();
-    assert_eq!(etc.len(), 1, "the later /etc rule replaces the built-in one");
+    assert_eq!(
+        etc.len(),
+        1,
+        "the later /etc rule replaces the built-in one"
+    );
     assert!(!etc[0].attrs.files.contains(Attr::Mtime));
     assert!(c.rules().iter().any(|r| r.path == b"/opt/discovered"));
     assert!(c.rules().iter().any(|r| r.path == b"/srv/app"));
@@ -89,11 +96,8 @@ recurse = false
     assert_eq!(cfg.max_baseline_age_days(), 14);
     assert_eq!(cfg.max_check_age_days(), DEFAULT_MAX_CHECK_AGE_DAYS);
 
-    let only = IntegrityConfig::parse(
-        "x",
-        "defaults = false\n[[rule]]\npath = \"/srv/www\"\n",
-    )
-    .unwrap();
+    let only =
+        IntegrityConfig::parse("x", "defaults = false\n[[rule]]\npath = \"/srv/www\"\n").unwrap();
     let c = only.policy(&[]).compile().unwrap();
     assert_eq!(c.rules().len(), 1);
     assert_eq!(c.rules()[0].attrs.files, crate::attrs::AttrSet::ALL);
@@ -101,8 +105,8 @@ recurse = false
 
 #[test]
 fn bad_configurations_are_reported_with_their_place() {
-    let e = IntegrityConfig::parse("/etc/rempart/integrity.toml", "hashh = \"sha256\"\n")
-        .unwrap_err();
+    let e =
+        IntegrityConfig::parse("/etc/rempart/integrity.toml", "hashh = \"sha256\"\n").unwrap_err();
     assert!(e.to_string().contains("hashh"), "{e}");
     let e = IntegrityConfig::parse("x", "hash = \"md5\"\n").unwrap_err();
     assert!(e.to_string().contains("md5"), "{e}");
@@ -110,11 +114,11 @@ fn bad_configurations_are_reported_with_their_place() {
     assert!(e.to_string().contains("absolute"), "{e}");
     let e = IntegrityConfig::parse("x", "[[rule]]\npath = \"/etc/../root\"\n").unwrap_err();
     assert!(e.to_string().contains(".."), "{e}");
-    let e = IntegrityConfig::parse("x", "[[rule]]\npath = \"/etc\"\nattrs = [\"md5\"]\n")
-        .unwrap_err();
+    let e =
+        IntegrityConfig::parse("x", "[[rule]]\npath = \"/etc\"\nattrs = [\"md5\"]\n").unwrap_err();
     assert!(e.to_string().contains("unknown attribute"), "{e}");
-    let e = IntegrityConfig::parse("x", "[[rule]]\npath = \"/etc\"\nexclude = [\"[\"]\n")
-        .unwrap_err();
+    let e =
+        IntegrityConfig::parse("x", "[[rule]]\npath = \"/etc\"\nexclude = [\"[\"]\n").unwrap_err();
     assert!(e.to_string().contains("/etc"), "{e}");
     let e = IntegrityConfig::parse("x", "exclude = [\"var/log\"]\n").unwrap_err();
     assert!(e.to_string().contains("absolute"), "{e}");

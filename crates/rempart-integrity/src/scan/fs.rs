@@ -83,7 +83,11 @@ static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 /// Open `rel` (a path relative to the scan root, no leading `/`; empty for the root itself)
 /// without following any symbolic link on the way, the last component included, and without
 /// leaving the root. A symbolic link anywhere on the path gives `ELOOP` (or `ENOTDIR`).
-pub(crate) fn open_beneath(root: BorrowedFd<'_>, rel: &[u8], flags: OFlags) -> Result<OwnedFd, Errno> {
+pub(crate) fn open_beneath(
+    root: BorrowedFd<'_>,
+    rel: &[u8],
+    flags: OFlags,
+) -> Result<OwnedFd, Errno> {
     let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let rel: &[u8] = if rel.is_empty() { b"." } else { rel };
     if !NO_OPENAT2.load(Ordering::Relaxed) {
@@ -111,7 +115,12 @@ fn open_components(root: BorrowedFd<'_>, rel: &[u8], flags: OFlags) -> Result<Ow
     if comps.contains(&&b".."[..]) {
         return Err(Errno::XDEV);
     }
-    let mut cur = openat(root, c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut cur = openat(
+        root,
+        c".",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
     let Some((last, parents)) = comps.split_last() else {
         return openat(root, c".", flags, Mode::empty());
     };
@@ -137,7 +146,8 @@ fn is_symlink(dir: BorrowedFd<'_>, name: &[u8]) -> bool {
 /// Open a regular file for reading, by name in a directory, never following a link and never
 /// blocking (a FIFO swapped in between listing and opening must not hang the scan).
 pub(crate) fn open_file(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Errno> {
-    let base = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let base =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
     match openat(dir, name, base | OFlags::NOATIME, Mode::empty()) {
         // O_NOATIME needs ownership or CAP_FOWNER.
         Err(Errno::PERM) => openat(dir, name, base, Mode::empty()),
@@ -252,7 +262,11 @@ thread_local! {
 
 /// Hash an open regular file from its start, reading it once. Returns the digest and the
 /// number of bytes read. `size` (from `fstat`) lets a small file be read in one call.
-pub(crate) fn hash_file(fd: BorrowedFd<'_>, size: u64, algo: HashAlgo) -> Result<(Digest, u64), Errno> {
+pub(crate) fn hash_file(
+    fd: BorrowedFd<'_>,
+    size: u64,
+    algo: HashAlgo,
+) -> Result<(Digest, u64), Errno> {
     BUF.with(|cell| {
         let mut buf = cell.borrow_mut();
         if buf.len() < READ_BUF {
@@ -278,4 +292,37 @@ pub(crate) fn hash_file(fd: BorrowedFd<'_>, size: u64, algo: HashAlgo) -> Result
         }
         Ok((h.finish(), total))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fallback_walk_refuses_links_and_dot_dot_like_openat2() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("etc/sub")).unwrap();
+        std::os::unix::fs::symlink("/", d.path().join("up")).unwrap();
+        std::os::unix::fs::symlink("sub", d.path().join("etc/lsub")).unwrap();
+        let root =
+            rustix::fs::open(d.path(), OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let dir = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        for rel in [
+            &b"up"[..],
+            b"up/etc",
+            b"etc/lsub",
+            b"etc/lsub/x",
+            b"..",
+            b"etc/../..",
+        ] {
+            let r = open_components(root.as_fd(), rel, dir);
+            assert!(r.is_err(), "{} opened", String::from_utf8_lossy(rel));
+        }
+        assert_eq!(
+            open_components(root.as_fd(), b"up/etc", dir).unwrap_err(),
+            Errno::LOOP
+        );
+        assert!(open_components(root.as_fd(), b"etc/sub", dir).is_ok());
+        assert!(open_components(root.as_fd(), b"", dir).is_ok());
+    }
 }

@@ -42,13 +42,13 @@ impl Names {
 }
 
 /// A directory to walk.
-struct DirJob {
-    path: Vec<u8>,
+pub(super) struct DirJob {
+    pub(super) path: Vec<u8>,
     /// Index into `roots` of the rule root governing this directory; `None` when the walk only
     /// passes through on its way to a rule root.
-    root: Option<usize>,
-    dev: u64,
-    inode: u64,
+    pub(super) root: Option<usize>,
+    pub(super) dev: u64,
+    pub(super) inode: u64,
 }
 
 enum Descend {
@@ -73,8 +73,11 @@ pub(super) struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    pub(super) fn run(root: &'a ScanRoot, policy: &'a CompiledPolicy, sink: &'a dyn Sink) -> ScanOutcome {
-        let start = Instant::now();
+    pub(super) fn new(
+        root: &'a ScanRoot,
+        policy: &'a CompiledPolicy,
+        sink: &'a dyn Sink,
+    ) -> Walker<'a> {
         let mut w = Walker {
             root,
             policy,
@@ -89,6 +92,16 @@ impl<'a> Walker<'a> {
         };
         w.roots = w.expand_roots();
         w.reached = w.roots.iter().map(|_| AtomicBool::new(false)).collect();
+        w
+    }
+
+    pub(super) fn run(
+        root: &'a ScanRoot,
+        policy: &'a CompiledPolicy,
+        sink: &'a dyn Sink,
+    ) -> ScanOutcome {
+        let start = Instant::now();
+        let w = Walker::new(root, policy, sink);
         let starts: Vec<usize> = (0..w.roots.len())
             .filter(|&i| {
                 !w.roots.iter().any(|o| {
@@ -103,6 +116,12 @@ impl<'a> Walker<'a> {
             }
         });
         w.report_unreached();
+        w.finish(start)
+    }
+
+    /// The counters and the sorted issues.
+    pub(super) fn finish(&self, start: Instant) -> ScanOutcome {
+        let w = self;
         let mut issues = std::mem::take(&mut *w.issues.lock().unwrap_or_else(|e| e.into_inner()));
         issues.sort_by(|a, b| a.path.cmp(&b.path));
         ScanOutcome {
@@ -188,7 +207,11 @@ impl<'a> Walker<'a> {
     /// Names in a directory of the tree (for glob expansion); nothing if it cannot be read.
     fn list_names(&self, dir: &[u8]) -> Vec<Vec<u8>> {
         let rel = dir.strip_prefix(b"/").unwrap_or(dir);
-        let Ok(fd) = fs::open_beneath(self.root.fd.as_fd(), rel, OFlags::RDONLY | OFlags::DIRECTORY) else {
+        let Ok(fd) = fs::open_beneath(
+            self.root.fd.as_fd(),
+            rel,
+            OFlags::RDONLY | OFlags::DIRECTORY,
+        ) else {
             return Vec::new();
         };
         let Ok(mut d) = Dir::new(fd) else {
@@ -205,7 +228,7 @@ impl<'a> Walker<'a> {
         out
     }
 
-    fn root_index(&self, path: &[u8]) -> Option<usize> {
+    pub(super) fn root_index(&self, path: &[u8]) -> Option<usize> {
         self.roots
             .binary_search_by(|r| r.path.as_slice().cmp(path))
             .ok()
@@ -217,8 +240,12 @@ impl<'a> Walker<'a> {
         if prefix != b"/" {
             prefix.push(b'/');
         }
-        let i = self.roots.partition_point(|r| r.path.as_slice() < prefix.as_slice());
-        self.roots.get(i).is_some_and(|r| r.path.starts_with(&prefix))
+        let i = self
+            .roots
+            .partition_point(|r| r.path.as_slice() < prefix.as_slice());
+        self.roots
+            .get(i)
+            .is_some_and(|r| r.path.starts_with(&prefix))
     }
 
     /// Walk one start root (a rule root not beneath another).
@@ -278,9 +305,11 @@ impl<'a> Walker<'a> {
             }
             let (parent, _) = split_parent(&r.path);
             let parent_rel = parent.strip_prefix(b"/").unwrap_or(parent);
-            if let Err(Errno::LOOP | Errno::NOTDIR) =
-                fs::open_beneath(self.root.fd.as_fd(), parent_rel, OFlags::PATH | OFlags::DIRECTORY)
-            {
+            if let Err(Errno::LOOP | Errno::NOTDIR) = fs::open_beneath(
+                self.root.fd.as_fd(),
+                parent_rel,
+                OFlags::PATH | OFlags::DIRECTORY,
+            ) {
                 let already = self
                     .issues
                     .lock()
@@ -311,9 +340,13 @@ impl<'a> Walker<'a> {
         s.spawn(move |s| self.walk_dir(s, job));
     }
 
-    fn walk_dir<'s>(&'s self, s: &Scope<'s>, job: DirJob) {
+    pub(super) fn walk_dir<'s>(&'s self, s: &Scope<'s>, job: DirJob) {
         let rel = job.path.strip_prefix(b"/").unwrap_or(&job.path);
-        let fd = match fs::open_beneath(self.root.fd.as_fd(), rel, OFlags::RDONLY | OFlags::DIRECTORY) {
+        let fd = match fs::open_beneath(
+            self.root.fd.as_fd(),
+            rel,
+            OFlags::RDONLY | OFlags::DIRECTORY,
+        ) {
             Ok(fd) => fd,
             Err(e) => return self.issue_errno(&job.path, e, "open directory", true),
         };
@@ -379,7 +412,8 @@ impl<'a> Walker<'a> {
                     }
                     let start = names.buf.len();
                     names.buf.extend_from_slice(n);
-                    let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(names.buf.len())) else {
+                    let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(names.buf.len()))
+                    else {
                         self.issue(path, IssueKind::Io, "directory listing too large", false);
                         break;
                     };
@@ -445,7 +479,7 @@ impl<'a> Walker<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn visit<'s>(
+    pub(super) fn visit<'s>(
         &'s self,
         s: &Scope<'s>,
         dir: BorrowedFd<'_>,
@@ -461,7 +495,9 @@ impl<'a> Walker<'a> {
             return;
         }
         // Transit only needs directories.
-        if record.is_none() && dtype.is_some_and(|t| t != FileType::Directory && t != FileType::Unknown) {
+        if record.is_none()
+            && dtype.is_some_and(|t| t != FileType::Directory && t != FileType::Unknown)
+        {
             return;
         }
         let rule = record.map(|i| &self.policy.rules()[self.roots[i].rule]);
@@ -539,13 +575,22 @@ impl<'a> Walker<'a> {
                     (Some(fd), _) => self.hash_into(&mut e, fd.as_fd(), &st),
                     (None, Some(u)) => {
                         e.unread = Some(u);
-                        let kind = if u == Unread::Denied { IssueKind::Denied } else { IssueKind::Io };
+                        let kind = if u == Unread::Denied {
+                            IssueKind::Denied
+                        } else {
+                            IssueKind::Io
+                        };
                         self.issue(&path, kind, format!("content not read: {u}"), false);
                     }
                     (None, None) => {
                         // Listed as something else, a regular file by the time of the stat.
                         e.unread = Some(Unread::Vanished);
-                        self.issue(&path, IssueKind::Replaced, "replaced during the scan; content not read", false);
+                        self.issue(
+                            &path,
+                            IssueKind::Replaced,
+                            "replaced during the scan; content not read",
+                            false,
+                        );
                     }
                 }
             }
@@ -625,7 +670,12 @@ impl<'a> Walker<'a> {
                         }
                     }
                     e.unread = Some(Unread::Changing);
-                    self.issue(&e.path, IssueKind::Changing, "changed while being read; hash not recorded", false);
+                    self.issue(
+                        &e.path,
+                        IssueKind::Changing,
+                        "changed while being read; hash not recorded",
+                        false,
+                    );
                     return;
                 }
                 Err(err) => {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod facts;
+mod integrity;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Explain(rules::ExplainArgs),
     /// Print the facts the audit judged (for example the effective sshd configuration).
     Facts(facts::Args),
+    /// File integrity: record a baseline, check the files against it, accept changes.
+    Integrity(integrity::Args),
 }
 
 /// Run a command; the returned code is the process exit status.
@@ -33,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),
         Command::Facts(a) => facts::run(a),
+        Command::Integrity(a) => integrity::run(a),
     }
 }
