@@ -21,6 +21,11 @@ pub const RULES: &[Rule] = &[
     // firewall
 
     // intrusion
+
+    // integrity
+    integrity::baseline_missing::RULE,
+    integrity::baseline_stale::RULE,
+    integrity::changes::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

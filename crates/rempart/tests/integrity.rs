@@ -50,7 +50,8 @@ impl Host {
 
     fn cmd(&self, sub: &str) -> Command {
         let mut c = rempart();
-        c.args(["integrity", sub, "--color", "never", "--root"]).arg(self.root());
+        c.args(["integrity", sub, "--color", "never", "--root"])
+            .arg(self.root());
         c
     }
 
@@ -67,12 +68,27 @@ fn stdout(o: &std::process::Output) -> String {
 fn init_check_update_cycle_with_default_locations() {
     let h = Host::new();
     let o = h.cmd("init").output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
-    assert!(stdout(&o).contains("generated the HMAC key"), "{}", stdout(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout(&o).contains("generated the HMAC key"),
+        "{}",
+        stdout(&o)
+    );
     let key = fs::metadata(h.path("etc/rempart/integrity.key")).unwrap();
     assert_eq!(key.permissions().mode() & 0o777, 0o600);
-    assert_eq!(fs::metadata(h.baseline()).unwrap().permissions().mode() & 0o777, 0o600);
-    assert!(h.path("var/lib/rempart/integrity/baseline.check.json").exists());
+    assert_eq!(
+        fs::metadata(h.baseline()).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(h
+        .path("var/lib/rempart/integrity/baseline.check.json")
+        .exists());
 
     let o = h.cmd("check").output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -85,13 +101,22 @@ fn init_check_update_cycle_with_default_locations() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 
     h.write("etc/ssh/sshd_config", "PermitRootLogin yes\n");
-    h.write("root/.ssh/authorized_keys", "ssh-ed25519 AAAAC3Nz admin\nssh-rsa AAAAB3 intruder\n");
+    h.write(
+        "root/.ssh/authorized_keys",
+        "ssh-ed25519 AAAAC3Nz admin\nssh-rsa AAAAB3 intruder\n",
+    );
     let o = h.cmd("check").output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let text = stdout(&o);
     assert!(text.contains("changed /etc/ssh/sshd_config"), "{text}");
-    assert!(text.contains("changed /root/.ssh/authorized_keys"), "{text}");
-    assert!(text.contains("2 changes: 0 added, 0 removed, 2 changed"), "{text}");
+    assert!(
+        text.contains("changed /root/.ssh/authorized_keys"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 changes: 0 added, 0 removed, 2 changed"),
+        "{text}"
+    );
 
     let o = h.cmd("check").args(["--format", "json"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -105,15 +130,30 @@ fn init_check_update_cycle_with_default_locations() {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert!(attrs.contains(&"hash") && attrs.contains(&"size"), "{attrs:?}");
-    let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(h.path("var/lib/rempart/integrity/baseline.check.json")).unwrap()).unwrap();
+    assert!(
+        attrs.contains(&"hash") && attrs.contains(&"size"),
+        "{attrs:?}"
+    );
+    let record: serde_json::Value = serde_json::from_slice(
+        &fs::read(h.path("var/lib/rempart/integrity/baseline.check.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(record["record"]["changed"], 2);
     assert!(record["mac"].is_string());
 
     let o = h.cmd("update").output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
-    assert!(stdout(&o).contains("accepted 0 added, 0 removed, 2 changed"), "{}", stdout(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout(&o).contains("accepted 0 added, 0 removed, 2 changed"),
+        "{}",
+        stdout(&o)
+    );
     let o = h.cmd("check").output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 
@@ -138,7 +178,8 @@ fn a_tampered_baseline_fails_the_check_and_blocks_update() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["baseline"]["state"], "tampered");
     assert_eq!(v["clean"], false);
-    let record = fs::read_to_string(h.path("var/lib/rempart/integrity/baseline.check.json")).unwrap();
+    let record =
+        fs::read_to_string(h.path("var/lib/rempart/integrity/baseline.check.json")).unwrap();
     assert!(record.contains("\"state\": \"tampered\""), "{record}");
     let o = h.cmd("update").output().unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -158,7 +199,11 @@ fn another_hosts_baseline_is_reported_as_swapped() {
     a.cmd("init").assert().code(0);
     // Same key on both hosts (a fleet), the other host's valid baseline copied over.
     fs::create_dir_all(b.path("etc/rempart")).unwrap();
-    fs::copy(a.path("etc/rempart/integrity.key"), b.path("etc/rempart/integrity.key")).unwrap();
+    fs::copy(
+        a.path("etc/rempart/integrity.key"),
+        b.path("etc/rempart/integrity.key"),
+    )
+    .unwrap();
     fs::create_dir_all(b.baseline().parent().unwrap()).unwrap();
     fs::copy(a.baseline(), b.baseline()).unwrap();
     let o = b.cmd("check").output().unwrap();
@@ -184,17 +229,33 @@ fn signed_baselines_verify_with_the_public_key() {
     let h = Host::new();
     let keys = tempfile::tempdir().unwrap();
     let sk = keys.path().join("integrity-sign.pem");
-    rempart().args(["integrity", "keygen", "--out"]).arg(&sk).assert().code(0);
+    rempart()
+        .args(["integrity", "keygen", "--out"])
+        .arg(&sk)
+        .assert()
+        .code(0);
     let pk = keys.path().join("integrity-sign.pem.pub");
-    assert_eq!(fs::metadata(&sk).unwrap().permissions().mode() & 0o777, 0o600);
-    h.cmd("init").arg("--sign-key").arg(&sk).arg("--no-hmac").assert().code(0);
+    assert_eq!(
+        fs::metadata(&sk).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    h.cmd("init")
+        .arg("--sign-key")
+        .arg(&sk)
+        .arg("--no-hmac")
+        .assert()
+        .code(0);
     assert!(!h.path("etc/rempart/integrity.key").exists());
     h.cmd("check").arg("--verify-key").arg(&pk).assert().code(0);
     // Without the public key there is nothing to verify with.
     h.cmd("check").assert().code(2);
     // Another key pair's public key does not vouch for it.
     let other = keys.path().join("other.pem");
-    rempart().args(["integrity", "keygen", "--out"]).arg(&other).assert().code(0);
+    rempart()
+        .args(["integrity", "keygen", "--out"])
+        .arg(&other)
+        .assert()
+        .code(0);
     let o = h
         .cmd("check")
         .arg("--verify-key")
@@ -204,8 +265,18 @@ fn signed_baselines_verify_with_the_public_key() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("BASELINE TAMPERED"), "{}", stdout(&o));
     // update needs the private key to re-sign.
-    h.cmd("update").arg("--verify-key").arg(&pk).assert().code(2);
-    h.cmd("update").arg("--verify-key").arg(&pk).arg("--sign-key").arg(&sk).assert().code(0);
+    h.cmd("update")
+        .arg("--verify-key")
+        .arg(&pk)
+        .assert()
+        .code(2);
+    h.cmd("update")
+        .arg("--verify-key")
+        .arg(&pk)
+        .arg("--sign-key")
+        .arg(&sk)
+        .assert()
+        .code(0);
     h.cmd("check").arg("--verify-key").arg(&pk).assert().code(0);
 }
 
@@ -230,7 +301,12 @@ fn config_file_rules_and_hash() {
         "defaults = false\nhash = \"sha512\"\n\n[[rule]]\npath = \"/usr/bin\"\n",
     );
     let o = h.cmd("init").args(["--format", "json"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["hash"], "sha512");
     assert_eq!(v["entries"], 2, "{v}");
@@ -250,7 +326,9 @@ fn euid() -> u32 {
 
 fn rustix_like_euid() -> u32 {
     use std::os::unix::fs::MetadataExt;
-    fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(u32::MAX)
+    fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
 }
 
 #[test]
@@ -272,7 +350,8 @@ fn permission_denied_is_a_warning_and_unread_entries_are_not_removed() {
         let bin = assert_cmd::cargo::cargo_bin("rempart");
         let mut c = if euid() == 0 {
             let mut c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin);
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(bin);
             c
         } else {
             Command::new(bin)
@@ -315,9 +394,20 @@ fn permission_denied_is_a_warning_and_unread_entries_are_not_removed() {
     }
     let o = run_as_nobody("check").output().unwrap();
     let text = stdout(&o);
-    assert_eq!(o.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(text.contains("/etc/private: open directory: Permission denied"), "{text}");
-    assert!(text.contains("/etc/shadow: content not read: permission denied"), "{text}");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        text.contains("/etc/private: open directory: Permission denied"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/etc/shadow: content not read: permission denied"),
+        "{text}"
+    );
     assert!(text.contains("1 not verified"), "{text}");
     assert!(!text.contains("removed /etc/private/secret.conf"), "{text}");
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod files;
 pub mod firewall;
+pub mod integrity;
 pub mod intrusion;
 pub mod kernel;
 pub mod ssh;
