@@ -46,7 +46,7 @@ impl HashAlgo {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             HashAlgo::Blake3 | HashAlgo::Sha256 => 32,
             HashAlgo::Sha512 => 64,

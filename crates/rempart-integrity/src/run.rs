@@ -74,17 +74,33 @@ pub struct Trusted {
     pub verified_by: String,
 }
 
-/// Authenticate a baseline, check that it was recorded for this tree, and decode it. On
-/// failure, the header is returned when it could be parsed (for the report).
+/// A baseline that was not trusted: why, and its header when it could be parsed.
+#[derive(Debug)]
+pub struct Refused {
+    pub header: Option<Header>,
+    pub reason: Untrusted,
+}
+
+/// Authenticate a baseline, check that it was recorded for this tree, and decode it.
 pub fn open(
     bytes: &[u8],
     verifier: &Verifier,
     root: &ScanRoot,
     limits: &Limits,
-) -> Result<Trusted, (Option<Header>, Untrusted)> {
-    let env = Envelope::parse(bytes, limits).map_err(|e| (None, Untrusted::Format(e)))?;
+) -> Result<Trusted, Box<Refused>> {
+    let env = Envelope::parse(bytes, limits).map_err(|e| {
+        Box::new(Refused {
+            header: None,
+            reason: Untrusted::Format(e),
+        })
+    })?;
     let header = env.header.clone();
-    let fail = |u: Untrusted| (Some(header.clone()), u);
+    let fail = |u: Untrusted| {
+        Box::new(Refused {
+            header: Some(header.clone()),
+            reason: u,
+        })
+    };
     env.verify(verifier).map_err(fail)?;
     let here = root.host_id();
     if env.header.host_id != here {
@@ -138,9 +154,9 @@ pub fn check(root: &ScanRoot, input: &CheckInput<'_>) -> CheckReport {
     };
     let trusted = match open(input.bytes, input.verifier, root, &Limits::default()) {
         Ok(t) => t,
-        Err((header, u)) => {
-            report.header = header;
-            report.verdict = Verdict::Untrusted(u);
+        Err(refused) => {
+            report.header = refused.header;
+            report.verdict = Verdict::Untrusted(refused.reason);
             return report;
         }
     };

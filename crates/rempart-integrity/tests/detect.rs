@@ -40,7 +40,7 @@ fn content_change_is_reported_with_hash_size_and_times() {
             assert!(names.contains(&a), "{algo}: {names:?}");
         }
         let h = c.attrs.iter().find(|a| a.attr.name() == "hash").unwrap();
-        assert_eq!(h.old.len(), algo.len() * 2);
+        assert_eq!(h.old.len(), algo.digest_len() * 2);
     }
 }
 

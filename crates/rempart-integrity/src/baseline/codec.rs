@@ -143,7 +143,7 @@ pub(crate) fn encode_entry(out: &mut Vec<u8>, prev: &[u8], e: &Entry, algo: Hash
     put_bytes(out, &e.path[shared..]);
     out.push(e.kind.id());
     put_varint(out, u64::from(e.attrs.bits()));
-    let digest = e.digest.filter(|d| d.as_bytes().len() == algo.len());
+    let digest = e.digest.filter(|d| d.as_bytes().len() == algo.digest_len());
     let mut flags = 0;
     if digest.is_some() {
         flags |= F_DIGEST;
@@ -313,7 +313,9 @@ pub(crate) fn decode_entry(
         if kind != Kind::File || !has(Attr::Hash) {
             return Err(bad("a hash on something that records none".into()));
         }
-        e.digest = Some(Digest::from_slice(r.take(algo.len() as u64, "hash")?));
+        e.digest = Some(Digest::from_slice(
+            r.take(algo.digest_len() as u64, "hash")?,
+        ));
     }
     Ok(e)
 }

@@ -538,11 +538,12 @@ fn update(a: UpdateArgs) -> anyhow::Result<u8> {
     }
     let old = match run::open(&bytes, &verifier, &s.root, &Limits::default()) {
         Ok(t) => t,
-        Err((_, u)) => {
+        Err(refused) => {
             eprintln!(
-                "rempart: the current baseline cannot be trusted: {u}\nrefusing to accept the \
+                "rempart: the current baseline cannot be trusted: {}\nrefusing to accept the \
                  current state over it; investigate, then record a new one with \
-                 `rempart integrity init --force`"
+                 `rempart integrity init --force`",
+                refused.reason
             );
             return Ok(1);
         }

@@ -45,8 +45,11 @@ pub struct IntegrityState {
     pub key: Option<Result<HmacKey, String>>,
     pub record_path: String,
     /// The last check's record and its MAC; `None` when no check has run.
-    pub record: Option<Result<(CheckRecord, Option<Vec<u8>>), HostErrorOr>>,
+    pub record: Option<Result<RecordAndMac, HostErrorOr>>,
 }
+
+/// A parsed check record and the MAC stored with it (not yet verified).
+pub type RecordAndMac = (CheckRecord, Option<Vec<u8>>);
 
 /// A read error, or a file that was read but cannot be used.
 #[derive(Debug, Clone)]

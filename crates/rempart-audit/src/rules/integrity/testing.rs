@@ -2,6 +2,8 @@
 //! host tree, as `rempart integrity` would. Used by this family's unit tests and by the test
 //! that regenerates its fixtures; not part of the audit.
 
+#![allow(dead_code)]
+
 use rempart_integrity::attrs::AttrSet;
 use rempart_integrity::auth::{HmacKey, Signers};
 use rempart_integrity::baseline::{self, Header};
