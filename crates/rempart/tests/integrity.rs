@@ -411,3 +411,35 @@ fn permission_denied_is_a_warning_and_unread_entries_are_not_removed() {
     assert!(text.contains("1 not verified"), "{text}");
     assert!(!text.contains("removed /etc/private/secret.conf"), "{text}");
 }
+
+#[test]
+fn a_baseline_kept_inside_a_watched_tree_does_not_report_itself() {
+    let h = Host::new();
+    let inside = h.path("etc/rempart/baseline");
+    h.cmd("init")
+        .arg("--baseline")
+        .arg(&inside)
+        .assert()
+        .code(0);
+    assert!(h.path("etc/rempart/baseline.check.json").exists());
+    for _ in 0..2 {
+        let o = h
+            .cmd("check")
+            .arg("--baseline")
+            .arg(&inside)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    }
+    let o = h
+        .cmd("update")
+        .arg("--baseline")
+        .arg(&inside)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains("accepted 0 added, 0 removed, 0 changed"),
+        "{}",
+        stdout(&o)
+    );
+}

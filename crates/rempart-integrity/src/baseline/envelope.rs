@@ -63,18 +63,7 @@ pub fn encode(
             "a baseline needs at least one key".into(),
         ));
     }
-    let mut raw = Vec::with_capacity(entries.len() * 80);
-    let mut prev: &[u8] = &[];
-    for e in entries {
-        if !prev.is_empty() && e.path.as_ref() <= prev {
-            return Err(FormatError::Malformed(format!(
-                "entries out of order at {}",
-                hostpath::display(&e.path)
-            )));
-        }
-        encode_entry(&mut raw, prev, e, header.algo);
-        prev = &e.path;
-    }
+    let raw = encode_entries(entries, header.algo)?;
     let body = zstd::bulk::compress(&raw, 3)
         .map_err(|e| FormatError::Malformed(format!("compression failed: {e}")))?;
 
@@ -235,23 +224,7 @@ impl<'a> Envelope<'a> {
                 self.body_size
             )));
         }
-        let mut r = Reader::new(&raw);
-        // Every entry takes at least 5 bytes: never reserve more than the body can hold.
-        let cap = self.header.entries.min(raw.len() as u64 / 5) as usize;
-        let mut out: Vec<Entry> = Vec::with_capacity(cap);
-        while r.remaining() > 0 {
-            let prev: &[u8] = out.last().map_or(&[], |e| &e.path);
-            let e = decode_entry(&mut r, prev, self.header.algo)?;
-            out.push(e);
-        }
-        if out.len() as u64 != self.header.entries {
-            return Err(FormatError::Malformed(format!(
-                "{} entries, the header says {}",
-                out.len(),
-                self.header.entries
-            )));
-        }
-        Ok(out)
+        decode_entries(&raw, self.header.algo, self.header.entries)
     }
 
     /// BLAKE3 of the whole file as parsed (authenticated part only), to name a baseline in
@@ -304,4 +277,45 @@ fn parse_header(h: &[u8], limits: &Limits) -> Result<(Header, u64), FormatError>
         creator,
     };
     Ok((header, body_size))
+}
+
+/// Encode sorted entries into a (not yet compressed) body.
+pub fn encode_entries(entries: &[Entry], algo: HashAlgo) -> Result<Vec<u8>, FormatError> {
+    let mut raw = Vec::with_capacity(entries.len() * 80);
+    let mut prev: &[u8] = &[];
+    for e in entries {
+        if !prev.is_empty() && e.path.as_ref() <= prev {
+            return Err(FormatError::Malformed(format!(
+                "entries out of order at {}",
+                hostpath::display(&e.path)
+            )));
+        }
+        encode_entry(&mut raw, prev, e, algo);
+        prev = &e.path;
+    }
+    Ok(raw)
+}
+
+/// Decode a decompressed body holding `expected` entries.
+pub fn decode_entries(
+    raw: &[u8],
+    algo: HashAlgo,
+    expected: u64,
+) -> Result<Vec<Entry>, FormatError> {
+    let mut r = Reader::new(raw);
+    // Every entry takes at least 5 bytes: never reserve more than the body can hold.
+    let cap = expected.min(raw.len() as u64 / 5) as usize;
+    let mut out: Vec<Entry> = Vec::with_capacity(cap);
+    while r.remaining() > 0 {
+        let prev: &[u8] = out.last().map_or(&[], |e| &e.path);
+        let e = decode_entry(&mut r, prev, algo)?;
+        out.push(e);
+    }
+    if out.len() as u64 != expected {
+        return Err(FormatError::Malformed(format!(
+            "{} entries, the header says {expected}",
+            out.len()
+        )));
+    }
+    Ok(out)
 }

@@ -34,7 +34,7 @@ mod envelope;
 #[cfg(test)]
 mod tests;
 
-pub use envelope::{encode, Envelope, Limits, Tag};
+pub use envelope::{decode_entries, encode, encode_entries, Envelope, Limits, Tag};
 
 use crate::auth::{AuthKind, KeyId};
 use crate::entry::Time;

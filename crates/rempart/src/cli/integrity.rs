@@ -18,7 +18,7 @@ use rempart_integrity::scan::{Issue, ScanRoot};
 use rempart_integrity::status::{self, CheckRecord};
 use rempart_integrity::{atomic, hostpath};
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -422,8 +422,17 @@ fn init(a: InitArgs) -> anyhow::Result<u8> {
             s.baseline.display()
         );
     }
-    let policy = current_policy(&s, a.hash)?;
+    // The key and the baseline's directory exist before the scan, so that the scan excludes
+    // them exactly as later checks will.
     let (signers, generated) = signers(&s, a.sign_key.as_deref(), !a.no_hmac)?;
+    if let Some(dir) = s.baseline.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let policy = current_policy(&s, a.hash)?;
     let now = run::now();
     let rec = run::record(&s.root, &policy, &signers, now)?;
     atomic::write_atomic(&s.baseline, &rec.bytes, 0o600)
