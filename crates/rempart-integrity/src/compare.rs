@@ -110,50 +110,64 @@ pub fn summary(e: &Entry) -> String {
     s
 }
 
+/// An attribute's value, for reports.
+fn value(e: &Entry, a: Attr) -> String {
+    match a {
+        Attr::Type => kind_str(e),
+        Attr::Mode => mode_str(e.mode),
+        Attr::Owner => e.uid.to_string(),
+        Attr::Group => e.gid.to_string(),
+        Attr::Size => e.size.to_string(),
+        Attr::Mtime => e.mtime.to_string(),
+        Attr::Ctime => e.ctime.to_string(),
+        Attr::Inode => e.inode.to_string(),
+        Attr::Links => e.links.to_string(),
+        Attr::Target => e.target.as_deref().map_or("none".into(), hostpath::display),
+        Attr::Xattrs => xattrs_str(e, false),
+        Attr::Acl => xattrs_str(e, true),
+        Attr::Hash => digest_str(e),
+    }
+}
+
+fn xattrs_differ(old: &Entry, new: &Entry, acl: bool) -> bool {
+    let o = old.xattrs.iter().filter(|x| x.is_acl() == acl);
+    let n = new.xattrs.iter().filter(|x| x.is_acl() == acl);
+    !o.eq(n)
+}
+
 /// The attributes that differ between a baseline entry and the same path now. Only attributes
 /// both recorded are compared; a hash that could not be read now is not a change (the scan
-/// reports why it could not be read).
+/// reports why it could not be read). Values are formatted only for what differs: the
+/// comparison runs once per scanned path.
 pub fn diff(old: &Entry, new: &Entry) -> Vec<AttrChange> {
     let common = old.attrs.intersection(new.attrs);
     let mut out = Vec::new();
-    let mut push = |attr, o: String, n: String| {
-        if o != n {
-            out.push(AttrChange {
-                attr,
-                old: o,
-                new: n,
-            });
-        }
-    };
     for a in common.iter() {
-        match a {
-            Attr::Type => push(a, kind_str(old), kind_str(new)),
-            Attr::Mode => push(a, mode_str(old.mode), mode_str(new.mode)),
-            Attr::Owner => push(a, old.uid.to_string(), new.uid.to_string()),
-            Attr::Group => push(a, old.gid.to_string(), new.gid.to_string()),
-            Attr::Size => push(a, old.size.to_string(), new.size.to_string()),
-            Attr::Mtime => push(a, old.mtime.to_string(), new.mtime.to_string()),
-            Attr::Ctime => push(a, old.ctime.to_string(), new.ctime.to_string()),
-            Attr::Inode => push(a, old.inode.to_string(), new.inode.to_string()),
-            Attr::Links => push(a, old.links.to_string(), new.links.to_string()),
-            Attr::Target => push(
-                a,
-                old.target
-                    .as_deref()
-                    .map_or("none".into(), hostpath::display),
-                new.target
-                    .as_deref()
-                    .map_or("none".into(), hostpath::display),
-            ),
-            Attr::Xattrs => push(a, xattrs_str(old, false), xattrs_str(new, false)),
-            Attr::Acl => push(a, xattrs_str(old, true), xattrs_str(new, true)),
+        let differs = match a {
+            Attr::Type => old.kind != new.kind || old.rdev != new.rdev,
+            Attr::Mode => old.mode != new.mode,
+            Attr::Owner => old.uid != new.uid,
+            Attr::Group => old.gid != new.gid,
+            Attr::Size => old.size != new.size,
+            Attr::Mtime => old.mtime != new.mtime,
+            Attr::Ctime => old.ctime != new.ctime,
+            Attr::Inode => old.inode != new.inode,
+            Attr::Links => old.links != new.links,
+            Attr::Target => old.target != new.target,
+            Attr::Xattrs => xattrs_differ(old, new, false),
+            Attr::Acl => xattrs_differ(old, new, true),
             Attr::Hash => {
-                if old.kind == Kind::File && new.kind == Kind::File {
-                    if let (Some(_), Some(_)) = (&old.digest, &new.digest) {
-                        push(a, digest_str(old), digest_str(new));
-                    }
-                }
+                old.kind == Kind::File
+                    && new.kind == Kind::File
+                    && matches!((&old.digest, &new.digest), (Some(o), Some(n)) if o != n)
             }
+        };
+        if differs {
+            out.push(AttrChange {
+                attr: a,
+                old: value(old, a),
+                new: value(new, a),
+            });
         }
     }
     out

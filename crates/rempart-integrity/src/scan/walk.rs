@@ -276,6 +276,8 @@ impl<'a> Walker<'a> {
             let parent_rel = parent.strip_prefix(b"/").unwrap_or(parent);
             match fs::open_beneath(root_fd, parent_rel, OFlags::PATH | OFlags::DIRECTORY) {
                 Ok(pfd) => match std::ffi::CString::new(name) {
+                    // A rule path that does not exist on this host is not worth a warning.
+                    Ok(cname) if matches!(fs::stat_at(pfd.as_fd(), &cname), Err(Errno::NOENT)) => {}
                     Ok(cname) => self.visit(s, pfd.as_fd(), parent, None, &cname, None, &mut out),
                     Err(_) => self.issue(&path, IssueKind::Io, "name holds a NUL byte", true),
                 },
@@ -665,6 +667,11 @@ impl<'a> Walker<'a> {
                     }
                     if attempt == 0 {
                         if let Ok(now) = fs::stat_fd(fd) {
+                            // Record the metadata that goes with the content read next.
+                            let fresh = self.entry_from_stat(&e.path, &now, e.attrs);
+                            e.size = fresh.size;
+                            e.mtime = fresh.mtime;
+                            e.ctime = fresh.ctime;
                             size = now.size;
                             continue;
                         }
