@@ -320,11 +320,8 @@ fn config_file_rules_and_hash() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("rules"));
 }
 
+/// The effective user id of this test process (the owner of /proc/self).
 fn euid() -> u32 {
-    rustix_like_euid()
-}
-
-fn rustix_like_euid() -> u32 {
     use std::os::unix::fs::MetadataExt;
     fs::metadata("/proc/self")
         .map(|m| m.uid())
@@ -346,6 +343,15 @@ fn permission_denied_is_a_warning_and_unread_entries_are_not_removed() {
     fs::write(&cfg, "defaults = false\n[[rule]]\npath = \"/etc\"\n").unwrap();
     let baseline = state.path().join("baseline");
     let key = state.path().join("key");
+    if euid() == 0 {
+        assert!(
+            std::process::Command::new("setpriv")
+                .arg("--version")
+                .output()
+                .is_ok(),
+            "setpriv (util-linux) is needed to run a scan as `nobody`: run scripts/test-deps"
+        );
+    }
     let run_as_nobody = |sub: &str| {
         let bin = assert_cmd::cargo::cargo_bin("rempart");
         let mut c = if euid() == 0 {
