@@ -167,3 +167,82 @@ impl CheckRecord {
         key.verify(&auth::message(DOMAIN, &self.canonical()), mac)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> CheckRecord {
+        CheckRecord {
+            version: 1,
+            checked_at: 1_767_225_600,
+            baseline_digest: "ab".repeat(32),
+            baseline_created: Some(1_767_000_000),
+            state: "authentic".into(),
+            reason: None,
+            added: 1,
+            removed: 0,
+            changed: 2,
+            unverified: 0,
+            issues: 3,
+            sample: vec![SampleChange {
+                path: "/etc/\\xff".into(),
+                path_hex: Some("2f6574632fff".into()),
+                change: "added".into(),
+                attrs: Vec::new(),
+                notes: vec!["new setuid file".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_macs_bind_every_field() {
+        let k = HmacKey::from_bytes([3; 32]);
+        let r = sample();
+        let (back, mac) = CheckRecord::parse(&r.to_file(Some(&k))).unwrap();
+        assert_eq!(back, r);
+        let mac = mac.unwrap();
+        assert!(back.verify(&mac, &k));
+        assert!(!back.verify(&mac, &HmacKey::from_bytes([4; 32])));
+        let mut changed = back.clone();
+        changed.changed = 0;
+        assert!(!changed.verify(&mac, &k));
+        let (_, none) = CheckRecord::parse(&r.to_file(None)).unwrap();
+        assert!(none.is_none());
+    }
+
+    #[test]
+    fn unknown_fields_versions_and_bad_macs_are_refused() {
+        let text = String::from_utf8(sample().to_file(None)).unwrap();
+        assert!(CheckRecord::parse(text.replace("\"issues\"", "\"issuez\"").as_bytes()).is_err());
+        assert!(
+            CheckRecord::parse(text.replace("\"version\": 1", "\"version\": 2").as_bytes())
+                .is_err()
+        );
+        assert!(
+            CheckRecord::parse(text.replace("\"mac\": null", "\"mac\": \"xyz\"").as_bytes())
+                .is_err()
+        );
+        assert!(CheckRecord::parse(b"").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parser_never_panics(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = CheckRecord::parse(&data);
+        }
+
+        #[test]
+        fn any_record_round_trips(added in any::<u64>(), path in "\\PC{0,20}", reason in proptest::option::of("\\PC{0,20}")) {
+            let mut r = sample();
+            r.added = added;
+            r.reason = reason;
+            r.sample[0].path = path;
+            let k = HmacKey::from_bytes([5; 32]);
+            let (back, mac) = CheckRecord::parse(&r.to_file(Some(&k))).unwrap();
+            prop_assert!(back.verify(&mac.unwrap(), &k));
+            prop_assert_eq!(back, r);
+        }
+    }
+}

@@ -308,7 +308,10 @@ fn globs_excludes_and_nested_rules_shape_what_is_recorded() {
     }
     .compile()
     .unwrap();
-    let es = entries(&t, &p);
+    let sink = Collect::default();
+    let o = scan(&t.root(), &p, &sink);
+    assert!(o.issues.is_empty(), "{:?}", o.issues);
+    let es = sink.into_sorted();
     let paths: Vec<String> = es.iter().map(|e| hostpath::display(&e.path)).collect();
     assert_eq!(
         paths,
