@@ -20,8 +20,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(entries) = env.entries(&limits) {
         assert!(entries.windows(2).all(|w| w[0].path < w[1].path));
         let raw = encode_entries(&entries, env.header.algo).expect("sorted entries encode");
-        let again = rempart_integrity::baseline::decode_entries(&raw, env.header.algo, entries.len() as u64)
-            .expect("re-encoded entries decode");
+        let again = rempart_integrity::baseline::decode_entries(
+            &raw,
+            env.header.algo,
+            entries.len() as u64,
+        )
+        .expect("re-encoded entries decode");
         assert_eq!(again, entries);
     }
 });

@@ -15,6 +15,9 @@ fuzz_target!(|data: &[u8]| {
     let expected = u64::from(sel >> 2);
     if let Ok(entries) = decode_entries(raw, algo, expected) {
         let again = encode_entries(&entries, algo).expect("decoded entries are sorted");
-        assert_eq!(decode_entries(&again, algo, expected).expect("round trip"), entries);
+        assert_eq!(
+            decode_entries(&again, algo, expected).expect("round trip"),
+            entries
+        );
     }
 });
