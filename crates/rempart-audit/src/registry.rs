@@ -136,6 +136,10 @@ pub const RULES: &[Rule] = &[
     logging::rotate_app::RULE,
     logging::django_level::RULE,
     logging::central::RULE,
+    // integrity
+    integrity::baseline_missing::RULE,
+    integrity::baseline_stale::RULE,
+    integrity::changes::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -10,6 +10,7 @@ pub mod database;
 pub mod encryption;
 pub mod files;
 pub mod firewall;
+pub mod integrity;
 pub mod intrusion;
 pub mod kernel;
 pub mod logging;

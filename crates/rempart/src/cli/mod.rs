@@ -3,6 +3,7 @@
 mod audit;
 mod facts;
 mod harden;
+mod integrity;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ enum Command {
     Facts(facts::Args),
     /// Plan, apply, confirm and roll back the fixes of failing rules.
     Harden(harden::Args),
+    /// File integrity: record a baseline, check the files against it, accept changes.
+    Integrity(integrity::Args),
 }
 
 /// Run a command; the returned code is the process exit status.
@@ -37,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(a) => rules::explain(a),
         Command::Facts(a) => facts::run(a),
         Command::Harden(a) => harden::run(a),
+        Command::Integrity(a) => integrity::run(a),
     }
 }
