@@ -4,7 +4,7 @@
 use crate::change::{FileChange, FileState, Fix, Intent, LineFormat, Safety};
 use crate::fixes;
 use crate::HardenError;
-use rempart_audit::engine::{run_rules, AuditOptions};
+use rempart_audit::engine::{run_rules, AuditOptions, Selector};
 use rempart_audit::host::{FileKind, Host};
 use rempart_audit::registry::RULES;
 use rempart_audit::rule::{Ctx, Facts};
@@ -66,6 +66,11 @@ pub fn read_state(host: &Host, path: &str) -> Result<FileState, HardenError> {
                 .unwrap_or_default();
             Ok(FileState::Symlink { target })
         }
+        Some(m) if m.kind == FileKind::Dir => Ok(FileState::Dir {
+            mode: m.mode,
+            uid: m.uid,
+            gid: m.gid,
+        }),
         Some(m) if m.kind == FileKind::File => {
             let content = host
                 .read(path)
@@ -104,10 +109,21 @@ pub fn plan(
         if f.status != Status::Fail || !f.applicable || f.ignored.is_some() {
             continue;
         }
+        // Rules above the profile are fixed only when `--only` names them.
+        let named = opts
+            .only
+            .iter()
+            .any(|s| matches!(s, Selector::Id(id) if *id == f.id));
+        if !f.required && !named {
+            continue;
+        }
         let Some(fix_fn) = fixes::find(&f.id) else {
             skipped.push(Skipped {
                 rule: f.id.clone(),
-                reason: "no automatic fix: see `rempart explain` for the manual remediation".into(),
+                reason: fixes::manual(&f.id).map_or_else(
+                    || "no automatic fix: see `rempart explain` for the manual remediation".into(),
+                    |why| format!("no automatic fix: {why}"),
+                ),
             });
             continue;
         };
@@ -196,6 +212,11 @@ pub fn plan(
 
 /// Apply one intent to the planned state of its path.
 pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String> {
+    if matches!(state, FileState::Dir { .. })
+        && !matches!(intent, Intent::Chmod { .. } | Intent::Chown { .. })
+    {
+        return Err("is a directory: rempart only changes a directory's mode and owner".into());
+    }
     match intent {
         Intent::SetLine {
             format,
@@ -231,6 +252,10 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
                 .filter(|i| *i < lines.len())
                 .ok_or("line is past the end of the file")?;
             let current = lines[idx].trim_end_matches(['\n', '\r']);
+            if current == new.as_str() {
+                // Another fix already made the same edit.
+                return Ok(());
+            }
             if current != old.as_str() {
                 return Err(format!(
                     "line {line} changed since the audit (now `{current}`)"
@@ -276,19 +301,19 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
             Ok(())
         }
         Intent::Chmod { mode: m, .. } => match state {
-            FileState::File { mode, .. } => {
+            FileState::File { mode, .. } | FileState::Dir { mode, .. } => {
                 *mode = *m;
                 Ok(())
             }
-            _ => Err("is not a regular file".into()),
+            _ => Err("is neither a regular file nor a directory".into()),
         },
         Intent::Chown { uid: u, gid: g, .. } => match state {
-            FileState::File { uid, gid, .. } => {
+            FileState::File { uid, gid, .. } | FileState::Dir { uid, gid, .. } => {
                 *uid = *u;
                 *gid = *g;
                 Ok(())
             }
-            _ => Err("is not a regular file".into()),
+            _ => Err("is neither a regular file nor a directory".into()),
         },
         Intent::Symlink { target, .. } => {
             *state = FileState::Symlink {
@@ -305,15 +330,17 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
 
 /// Set `key` to `value` in a drop-in's text, replacing the line that sets it, or appending.
 pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> String {
+    let sections = matches!(format, LineFormat::Systemd | LineFormat::Ini);
     let (section, key) = match format {
         LineFormat::Systemd => key
             .split_once('/')
             .map_or(("Service", key), |(s, k)| (s, k)),
+        LineFormat::Ini => key.split_once('/').map_or(("mysqld", key), |(s, k)| (s, k)),
         _ => ("", key),
     };
     let rendered = match format {
         LineFormat::Sshd => format!("{key} {value}"),
-        LineFormat::KeyEquals => format!("{key} = {value}"),
+        LineFormat::KeyEquals | LineFormat::Ini => format!("{key} = {value}"),
         LineFormat::Systemd => format!("{key}={value}"),
     };
     let line_key = |line: &str| -> Option<String> {
@@ -323,7 +350,9 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         }
         let k = match format {
             LineFormat::Sshd => t.split(|c: char| c.is_whitespace() || c == '=').next()?,
-            LineFormat::KeyEquals | LineFormat::Systemd => t.split('=').next()?.trim(),
+            LineFormat::KeyEquals | LineFormat::Systemd | LineFormat::Ini => {
+                t.split('=').next()?.trim()
+            }
         };
         Some(k.to_ascii_lowercase())
     };
@@ -333,14 +362,14 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
     let mut found = false;
     for (i, line) in lines.iter_mut().enumerate() {
         let t = line.trim();
-        if format == LineFormat::Systemd && t.starts_with('[') {
+        if sections && t.starts_with('[') {
             current_section = t.trim_matches(['[', ']']).to_string();
             continue;
         }
-        if format == LineFormat::Systemd && current_section != section {
+        if sections && current_section != section {
             continue;
         }
-        if format == LineFormat::Systemd {
+        if sections {
             section_end = Some(i + 1);
         }
         if line_key(line).as_deref() == Some(&key.to_ascii_lowercase()) {
@@ -350,7 +379,7 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         }
     }
     if !found {
-        if format == LineFormat::Systemd {
+        if sections {
             let has_section = lines.iter().any(|l| l.trim() == format!("[{section}]"));
             if !has_section {
                 if lines.last().is_some_and(|l| !l.trim().is_empty()) {

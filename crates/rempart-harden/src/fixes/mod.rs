@@ -1,7 +1,10 @@
 //! The fixes: one function per fixable rule, in a table (greppable, one line per rule, like the
 //! rule registry). A fix reads the same facts as its rule and returns the intents that make the
-//! rule pass, preferring drop-ins the software reads over editing its main file.
+//! rule pass, preferring drop-ins the software reads over editing its main file. Rules that are
+//! deliberately left to the admin are listed in [`MANUAL`] with the reason.
 
+mod edit;
+mod kernel;
 mod services;
 mod updates;
 
@@ -17,8 +20,27 @@ pub type FixFn = fn(&Ctx, &Finding) -> Result<Option<Fix>, String>;
 pub const FIXES: &[(&str, FixFn)] = &[
     // updates
     ("UPD-AUTO-UPGRADES", updates::auto_upgrades),
+    // kernel
+    ("KRN-SYNCOOKIES", kernel::sysctl),
+    ("KRN-IP-FORWARD", kernel::sysctl),
+    ("KRN-RP-FILTER", kernel::sysctl),
+    ("KRN-LOG-MARTIANS", kernel::sysctl),
+    ("KRN-SOURCE-ROUTE", kernel::sysctl),
+    ("KRN-ACCEPT-REDIRECTS", kernel::sysctl),
+    ("KRN-SEND-REDIRECTS", kernel::sysctl),
+    ("KRN-ASLR", kernel::sysctl),
+    ("KRN-KPTR-RESTRICT", kernel::sysctl),
+    ("KRN-DMESG-RESTRICT", kernel::sysctl),
+    ("KRN-SUID-DUMPABLE", kernel::sysctl),
+    ("KRN-CORE-DUMPS", kernel::core_dumps),
     // services
     ("SVC-SANDBOXING", services::sandboxing),
+];
+
+/// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
+pub const MANUAL: &[(&str, &str)] = &[
+    // kernel
+    ("KRN-SYSCTL-DRIFT", "whether the file or the running value is the one wanted is the admin's call: `sysctl --system` applies the files; a runtime value to keep goes into /etc/sysctl.d"),
 ];
 
 /// The fix of a rule, if it has one.
@@ -26,9 +48,33 @@ pub fn find(rule: &str) -> Option<FixFn> {
     FIXES.iter().find(|(id, _)| *id == rule).map(|(_, f)| *f)
 }
 
+/// Why a rule has no automatic fix, when that is deliberate.
+pub fn manual(rule: &str) -> Option<&'static str> {
+    MANUAL.iter().find(|(id, _)| *id == rule).map(|(_, r)| *r)
+}
+
 /// The header of every drop-in rempart writes.
 pub fn header(comment: &str, rules: &str) -> String {
     format!(
         "{comment} Written by `rempart harden` ({rules}). `rempart harden rollback` removes it.\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rempart_audit::registry::RULES;
+
+    #[test]
+    fn tables_name_real_rules_once() {
+        let mut seen = std::collections::HashSet::new();
+        for id in FIXES
+            .iter()
+            .map(|(id, _)| *id)
+            .chain(MANUAL.iter().map(|(id, _)| *id))
+        {
+            assert!(RULES.iter().any(|r| r.id == id), "{id} is not a rule");
+            assert!(seen.insert(id), "{id} is listed twice");
+        }
+    }
 }

@@ -1,0 +1,260 @@
+//! Edits of one line that keep the rest of it byte for byte: the value of a `key = value` line
+//! (sysctl.d, postgresql.conf, MariaDB option files), one blank-separated field (pg_hba.conf), one
+//! `:`-separated field (/etc/passwd, /etc/shadow). Each returns `None` when the line does not
+//! have the expected shape, so the fix can decline instead of guessing.
+//!
+//! Which line to edit is the audit's business (its parsers give the file and line); this module
+//! only rewrites the text of that line.
+
+/// How the value of a `key = value` line ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueStyle {
+    /// sysctl.d: the value is the rest of the line.
+    RestOfLine,
+    /// postgresql.conf: `name [=] value`, the value a single-quoted string or one word, a `#`
+    /// comment may follow.
+    Postgres,
+    /// MariaDB option files: `name = value`, a `#` comment outside quotes may follow.
+    Option,
+}
+
+/// The byte range of the value in a `key = value` line.
+fn value_span(line: &str, style: ValueStyle) -> Option<(usize, usize)> {
+    let start = match style {
+        ValueStyle::RestOfLine | ValueStyle::Option => {
+            let eq = line.find('=')?;
+            eq + 1 + blank_len(&line[eq + 1..])
+        }
+        ValueStyle::Postgres => {
+            let lead = blank_len(line);
+            let name_len = line[lead..]
+                .find(|c: char| c.is_whitespace() || c == '=')
+                .unwrap_or(line.len() - lead);
+            let mut at = lead + name_len;
+            at += blank_len(&line[at..]);
+            if line[at..].starts_with('=') {
+                at += 1;
+                at += blank_len(&line[at..]);
+            }
+            at
+        }
+    };
+    let rest = &line[start..];
+    let len = match style {
+        ValueStyle::RestOfLine => rest.trim_end().len(),
+        ValueStyle::Postgres => {
+            if let Some(body) = rest.strip_prefix('\'') {
+                1 + quoted_len(body)?
+            } else {
+                rest.find(|c: char| c.is_whitespace() || c == '#')
+                    .unwrap_or(rest.len())
+            }
+        }
+        ValueStyle::Option => {
+            let mut quote: Option<char> = None;
+            let mut end = rest.len();
+            for (i, c) in rest.char_indices() {
+                match (quote, c) {
+                    (None, '\'' | '"') => quote = Some(c),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, '#') => {
+                        end = i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            rest[..end].trim_end().len()
+        }
+    };
+    (len > 0).then_some((start, start + len))
+}
+
+fn blank_len(s: &str) -> usize {
+    s.len() - s.trim_start_matches([' ', '\t']).len()
+}
+
+/// Length of a PostgreSQL quoted string body up to and including its closing quote.
+fn quoted_len(body: &str) -> Option<usize> {
+    let mut it = body.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        match c {
+            '\'' if it.peek().is_some_and(|(_, n)| *n == '\'') => {
+                it.next();
+            }
+            '\'' => return Some(i + 1),
+            '\\' => {
+                it.next();
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The line with its value replaced by `value`; comments and spacing kept.
+pub fn set_value(line: &str, style: ValueStyle, value: &str) -> Option<String> {
+    let (a, b) = value_span(line, style)?;
+    Some(format!("{}{value}{}", &line[..a], &line[b..]))
+}
+
+/// A PostgreSQL string literal.
+pub fn pg_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+/// The line with its blank-separated field number `index` (0-based, before any `#`) replaced,
+/// provided it currently reads `expected`.
+pub fn set_field(line: &str, index: usize, expected: &str, new: &str) -> Option<String> {
+    let body_end = line.find('#').unwrap_or(line.len());
+    let mut at = 0;
+    let mut n = 0;
+    let body = &line[..body_end];
+    while at < body.len() {
+        let rest = &body[at..];
+        let skip = rest.len() - rest.trim_start().len();
+        at += skip;
+        if at >= body.len() {
+            break;
+        }
+        let len = body[at..]
+            .find(char::is_whitespace)
+            .unwrap_or(body.len() - at);
+        if n == index {
+            let word = &body[at..at + len];
+            if word != expected {
+                return None;
+            }
+            return Some(format!("{}{new}{}", &line[..at], &line[at + len..]));
+        }
+        n += 1;
+        at += len;
+    }
+    None
+}
+
+/// The line with its `:`-separated field number `index` (0-based) set to `new`.
+pub fn set_colon_field(line: &str, index: usize, new: &str) -> Option<String> {
+    let mut fields: Vec<&str> = line.split(':').collect();
+    let f = fields.get_mut(index)?;
+    *f = new;
+    Some(fields.join(":"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn values_are_replaced_in_place() {
+        assert_eq!(
+            set_value("net.ipv4.ip_forward=1", ValueStyle::RestOfLine, "0").unwrap(),
+            "net.ipv4.ip_forward=0"
+        );
+        assert_eq!(
+            set_value(
+                "  net.ipv4.conf.all.rp_filter = 0  ",
+                ValueStyle::RestOfLine,
+                "2"
+            )
+            .unwrap(),
+            "  net.ipv4.conf.all.rp_filter = 2  "
+        );
+        assert_eq!(
+            set_value(
+                "listen_addresses = '*'\t\t# what IP address(es) to listen on;",
+                ValueStyle::Postgres,
+                "'localhost'"
+            )
+            .unwrap(),
+            "listen_addresses = 'localhost'\t\t# what IP address(es) to listen on;"
+        );
+        assert_eq!(
+            set_value(
+                "listen_addresses '*, ::'",
+                ValueStyle::Postgres,
+                "'localhost'"
+            )
+            .unwrap(),
+            "listen_addresses 'localhost'"
+        );
+        assert_eq!(
+            set_value(
+                "password_encryption=md5 # old",
+                ValueStyle::Postgres,
+                "'scram-sha-256'"
+            )
+            .unwrap(),
+            "password_encryption='scram-sha-256' # old"
+        );
+        assert_eq!(
+            set_value("x = 'it''s' # c", ValueStyle::Postgres, "'y'").unwrap(),
+            "x = 'y' # c"
+        );
+        assert_eq!(
+            set_value(
+                "bind-address            = 0.0.0.0 # all",
+                ValueStyle::Option,
+                "127.0.0.1"
+            )
+            .unwrap(),
+            "bind-address            = 127.0.0.1 # all"
+        );
+        assert_eq!(
+            set_value("local-infile", ValueStyle::Option, "0"),
+            None,
+            "a flag without a value has nothing to replace"
+        );
+        assert_eq!(set_value("x = 'open", ValueStyle::Postgres, "'y'"), None);
+    }
+
+    #[test]
+    fn fields_are_replaced_only_where_expected() {
+        let l = "host    all             all             0.0.0.0/0               md5";
+        assert_eq!(
+            set_field(l, 4, "md5", "scram-sha-256").unwrap(),
+            "host    all             all             0.0.0.0/0               scram-sha-256"
+        );
+        assert_eq!(set_field(l, 4, "trust", "peer"), None);
+        assert_eq!(
+            set_field("local all postgres trust # admin", 3, "trust", "peer").unwrap(),
+            "local all postgres peer # admin"
+        );
+        assert_eq!(set_field("local all", 3, "trust", "peer"), None);
+        assert_eq!(
+            set_colon_field(
+                "avmvp:x:996:996:AV:/opt/av:/bin/bash",
+                6,
+                "/usr/sbin/nologin"
+            )
+            .unwrap(),
+            "avmvp:x:996:996:AV:/opt/av:/usr/sbin/nologin"
+        );
+        assert_eq!(set_colon_field("short:x", 6, "/bin/false"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn edits_never_panic_and_touch_only_the_value(
+            line in "\\PC{0,80}",
+            v in "[a-z0-9]{1,6}",
+        ) {
+            for style in [ValueStyle::RestOfLine, ValueStyle::Postgres, ValueStyle::Option] {
+                if let Some(out) = set_value(&line, style, &v) {
+                    let (a, b) = value_span(&line, style).unwrap();
+                    prop_assert_eq!(&out[..a], &line[..a]);
+                    prop_assert_eq!(&out[a + v.len()..], &line[b..]);
+                    // Setting it again is a no-op (when the value was followed by a blank, a
+                    // comment or nothing, as valid files have it).
+                    let after = &line[b..];
+                    if after.is_empty() || after.starts_with([' ', '\t', '#']) {
+                        prop_assert_eq!(set_value(&out, style, &v), Some(out.clone()));
+                    }
+                }
+            }
+            let _ = set_field(&line, 2, "x", &v);
+            let _ = set_colon_field(&line, 6, &v);
+        }
+    }
+}
