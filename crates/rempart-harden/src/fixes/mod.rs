@@ -3,7 +3,9 @@
 //! rule pass, preferring drop-ins the software reads over editing its main file. Rules that are
 //! deliberately left to the admin are listed in [`MANUAL`] with the reason.
 
+mod accounts;
 mod edit;
+mod files;
 mod kernel;
 mod services;
 mod updates;
@@ -33,6 +35,14 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("KRN-DMESG-RESTRICT", kernel::sysctl),
     ("KRN-SUID-DUMPABLE", kernel::sysctl),
     ("KRN-CORE-DUMPS", kernel::core_dumps),
+    // accounts
+    ("ACC-EMPTY-PASSWORD", accounts::empty_password),
+    ("ACC-ROOT-PASSWORD", accounts::root_password),
+    ("ACC-SERVICE-SHELL", accounts::service_shell),
+    // files
+    ("FILE-WORLD-WRITABLE", files::world_writable),
+    ("FILE-SECRETS-PERMS", files::secrets_perms),
+    ("FILE-SENSITIVE-ETC", files::sensitive_etc),
     // services
     ("SVC-SANDBOXING", services::sandboxing),
 ];
@@ -41,6 +51,10 @@ pub const FIXES: &[(&str, FixFn)] = &[
 pub const MANUAL: &[(&str, &str)] = &[
     // kernel
     ("KRN-SYSCTL-DRIFT", "whether the file or the running value is the one wanted is the admin's call: `sysctl --system` applies the files; a runtime value to keep goes into /etc/sysctl.d"),
+    // accounts
+    ("ACC-UID0", "a second uid-0 account is a backdoor or a mistake: find who made it and why, then userdel it or give it its own uid"),
+    ("ACC-ADMINS", "who administers the host is the admin's decision: add or remove members of sudo/wheel and sudoers grants by hand"),
+    ("ACC-SUDO-NOPASSWD", "removing NOPASSWD can stop automation (deploy users, cloud-init) and the admin's own sudo: edit the grant with visudo"),
 ];
 
 /// The fix of a rule, if it has one.
