@@ -112,6 +112,18 @@ pub enum Intent {
         old: String,
         new: String,
     },
+    /// Set one field of line `line` (1-based), which must still read `old` there (or already
+    /// `new`); the other fields keep their bytes, so fixes editing different fields of the same
+    /// line (a pg_hba.conf record's address and method, a passwd entry's password and shell)
+    /// compose.
+    SetField {
+        path: String,
+        line: u32,
+        sep: FieldSep,
+        index: usize,
+        old: String,
+        new: String,
+    },
     /// Insert a line before line `before` (1-based; past the end appends).
     InsertLine {
         path: String,
@@ -136,11 +148,21 @@ pub enum Intent {
     Remove { path: String },
 }
 
+/// How the fields of a line are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldSep {
+    /// Runs of blanks, up to a `#` comment (pg_hba.conf, limits.conf).
+    Blank,
+    /// `:` (passwd, shadow, group).
+    Colon,
+}
+
 impl Intent {
     pub fn path(&self) -> &str {
         match self {
             Intent::SetLine { path, .. }
             | Intent::EditLine { path, .. }
+            | Intent::SetField { path, .. }
             | Intent::InsertLine { path, .. }
             | Intent::Write { path, .. }
             | Intent::Chmod { path, .. }

@@ -267,6 +267,41 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
             *content = lines.concat().into_bytes();
             Ok(())
         }
+        Intent::SetField {
+            line,
+            sep,
+            index,
+            old,
+            new,
+            ..
+        } => {
+            let FileState::File { content, .. } = state else {
+                return Err("does not exist (or is a link) any more".into());
+            };
+            let text = String::from_utf8_lossy(content).into_owned();
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            let idx = (*line as usize)
+                .checked_sub(1)
+                .filter(|i| *i < lines.len())
+                .ok_or("line is past the end of the file")?;
+            let current = lines[idx].trim_end_matches(['\n', '\r']);
+            let ending = &lines[idx][current.len()..];
+            match crate::edit::field(current, *sep, *index) {
+                Some(f) if f == new.as_str() => return Ok(()),
+                Some(f) if f == old.as_str() => {}
+                _ => {
+                    return Err(format!(
+                        "line {line} changed since the audit (now `{current}`)"
+                    ))
+                }
+            }
+            let replaced = crate::edit::set_field(current, *sep, *index, old, new)
+                .map(|l| format!("{l}{ending}"))
+                .ok_or("the field cannot be set")?;
+            lines[idx] = &replaced;
+            *content = lines.concat().into_bytes();
+            Ok(())
+        }
         Intent::InsertLine {
             before, text: new, ..
         } => {

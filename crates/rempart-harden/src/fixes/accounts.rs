@@ -3,8 +3,8 @@
 //! `/etc/shadow-` are left alone, as `vipw` leaves them). Removing a uid-0 account, choosing the
 //! administrators and rewriting sudo grants are the admin's decisions (see `MANUAL`).
 
-use super::edit;
 use crate::change::{Fix, Intent, Safety};
+use crate::edit::FieldSep;
 use rempart_audit::host::{User, Users};
 use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
@@ -14,20 +14,19 @@ use rempart_audit::rules::accounts::{AccountDb, PASSWD, SHADOW};
 const NOLOGIN: &str = "/usr/sbin/nologin";
 
 /// The edit that gives `user` the nologin shell.
-pub fn nologin_edit(db: &AccountDb, user: &User) -> Result<Intent, String> {
-    let old = db
-        .passwd
-        .as_ref()
-        .and_then(|f| f.line(user.line))
-        .ok_or_else(|| format!("{PASSWD}:{}: line not found", user.line))?;
-    let new = edit::set_colon_field(old, 6, NOLOGIN)
-        .ok_or_else(|| format!("{PASSWD}:{}: not a passwd line", user.line))?;
-    Ok(Intent::EditLine {
-        path: PASSWD.into(),
-        line: user.line,
-        old: old.to_string(),
-        new,
-    })
+pub fn nologin_edit(user: &User) -> Intent {
+    colon_field(PASSWD, user.line, 6, &user.shell, NOLOGIN)
+}
+
+fn colon_field(path: &str, line: u32, index: usize, old: &str, new: &str) -> Intent {
+    Intent::SetField {
+        path: path.into(),
+        line,
+        sep: FieldSep::Colon,
+        index,
+        old: old.into(),
+        new: new.into(),
+    }
 }
 
 /// Signs that an account is used to log in: an admin group, a usable password, SSH keys.
@@ -69,7 +68,7 @@ pub fn service_shell(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let mut intents = Vec::new();
     let mut used = Vec::new();
     for u in &bad {
-        intents.push(nologin_edit(&db, u)?);
+        intents.push(nologin_edit(u));
         let signs = login_signs(ctx, &db.users, u);
         if !signs.is_empty() {
             used.push(format!("{} has {}", u.name, signs.join(", ")));
@@ -101,20 +100,11 @@ pub fn service_shell(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
 /// PermitEmptyPasswords) no longer can.
 pub fn empty_password(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let db = ctx.fact::<AccountDb>();
-    let shadow = ctx
-        .host
-        .read_text(SHADOW)
-        .map_err(|e| format!("cannot read {SHADOW}: {e}"))?;
     // Shadow lines to lock: (line, name, hash).
     let mut lock: Vec<(u32, &str, &str)> = Vec::new();
     let mut intents = Vec::new();
     let mut names: Vec<&str> = Vec::new();
     for u in db.users.users.iter().filter(|u| u.password.is_empty()) {
-        let old = db
-            .passwd
-            .as_ref()
-            .and_then(|t| t.line(u.line))
-            .ok_or_else(|| format!("{PASSWD}:{}: line not found", u.line))?;
         let field = match db.users.shadow_entry(&u.name) {
             Some(s) => {
                 if !s.hash.starts_with('!') && !s.hash.starts_with('*') {
@@ -124,14 +114,7 @@ pub fn empty_password(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
             }
             None => "!",
         };
-        let new = edit::set_colon_field(old, 1, field)
-            .ok_or_else(|| format!("{PASSWD}:{}: not a passwd line", u.line))?;
-        intents.push(Intent::EditLine {
-            path: PASSWD.into(),
-            line: u.line,
-            old: old.to_string(),
-            new,
-        });
+        intents.push(colon_field(PASSWD, u.line, 1, "", field));
         names.push(&u.name);
     }
     if let Some(entries) = &db.users.shadow {
@@ -145,18 +128,7 @@ pub fn empty_password(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         }
     }
     for (line, name, hash) in lock {
-        let old = shadow
-            .as_ref()
-            .and_then(|t| t.line(line))
-            .ok_or_else(|| format!("{SHADOW}:{line}: line not found"))?;
-        let new = edit::set_colon_field(old, 1, &format!("!{hash}"))
-            .ok_or_else(|| format!("{SHADOW}:{line}: not a shadow line"))?;
-        intents.push(Intent::EditLine {
-            path: SHADOW.into(),
-            line,
-            old: old.to_string(),
-            new,
-        });
+        intents.push(colon_field(SHADOW, line, 1, hash, &format!("!{hash}")));
         if !names.contains(&name) {
             names.push(name);
         }
@@ -247,37 +219,14 @@ pub fn root_password(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     }
     let root = db.users.user("root").ok_or("no root account")?;
     let intent = match db.users.shadow_entry("root") {
-        Some(s) => {
-            let old = ctx
-                .host
-                .read_text(SHADOW)
-                .map_err(|e| format!("cannot read {SHADOW}: {e}"))?
-                .and_then(|t| t.line(s.line).map(String::from))
-                .ok_or_else(|| format!("{SHADOW}:{}: line not found", s.line))?;
-            let new = edit::set_colon_field(&old, 1, &format!("!{}", s.hash))
-                .ok_or_else(|| format!("{SHADOW}:{}: not a shadow line", s.line))?;
-            Intent::EditLine {
-                path: SHADOW.into(),
-                line: s.line,
-                old,
-                new,
-            }
-        }
-        None => {
-            let old = db
-                .passwd
-                .as_ref()
-                .and_then(|t| t.line(root.line))
-                .ok_or("root's passwd line not found")?;
-            let new = edit::set_colon_field(old, 1, &format!("!{}", root.password))
-                .ok_or("root's passwd line is malformed")?;
-            Intent::EditLine {
-                path: PASSWD.into(),
-                line: root.line,
-                old: old.to_string(),
-                new,
-            }
-        }
+        Some(s) => colon_field(SHADOW, s.line, 1, &s.hash, &format!("!{}", s.hash)),
+        None => colon_field(
+            PASSWD,
+            root.line,
+            1,
+            &root.password,
+            &format!("!{}", root.password),
+        ),
     };
     Ok(Some(Fix {
         rule: f.id.clone(),

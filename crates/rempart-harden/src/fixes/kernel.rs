@@ -8,8 +8,8 @@
 //! file's line instead (its layout kept). KRN-SYSCTL-DRIFT is not fixed here: which of the file
 //! and the running value is right is the admin's call.
 
-use super::edit::{self, ValueStyle};
 use crate::change::{Fix, Intent, LineFormat, Safety};
+use crate::edit::{self, FieldSep, ValueStyle};
 use crate::plan::set_line;
 use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
@@ -380,30 +380,14 @@ pub fn core_dumps(ctx: &Ctx, _f: &Finding) -> Result<Option<Fix>, String> {
             if l.domain == "*" {
                 wildcard = Some((path, l));
             } else if l.value != "0" && path != LIMITS_DROPIN {
-                let new = edit::set_field(&l.text, 3, &l.value, "0")
-                    .ok_or_else(|| format!("{path}:{}: cannot edit `{}`", l.line, l.text))?;
                 notes.push(format!("{} ({path})", l.domain));
-                intents.push(Intent::EditLine {
-                    path: path.clone(),
-                    line: l.line,
-                    old: l.text.clone(),
-                    new,
-                });
+                intents.push(limit_to_zero(path, l));
             }
         }
     }
     match wildcard {
         Some((_, l)) if l.value == "0" => {}
-        Some((path, l)) if after_ours(path) => {
-            let new = edit::set_field(&l.text, 3, &l.value, "0")
-                .ok_or_else(|| format!("{path}:{}: cannot edit `{}`", l.line, l.text))?;
-            intents.push(Intent::EditLine {
-                path: path.to_string(),
-                line: l.line,
-                old: l.text.clone(),
-                new,
-            });
-        }
+        Some((path, l)) if after_ours(path) => intents.push(limit_to_zero(path, l)),
         _ => intents.push(Intent::Write {
             path: LIMITS_DROPIN.into(),
             content: format!("{}*\thard\tcore\t0\n", super::header("#", "KRN-CORE-DUMPS"))
@@ -465,6 +449,18 @@ pub fn core_dumps(ctx: &Ctx, _f: &Finding) -> Result<Option<Fix>, String> {
         safety: Safety::Safe,
         intents,
     }))
+}
+
+/// The value field of a limits line set to 0.
+fn limit_to_zero(path: &str, l: &limits::Limit) -> Intent {
+    Intent::SetField {
+        path: path.into(),
+        line: l.line,
+        sep: FieldSep::Blank,
+        index: 3,
+        old: l.value.clone(),
+        new: "0".into(),
+    }
 }
 
 fn systemd_coredump(ctx: &Ctx) -> bool {

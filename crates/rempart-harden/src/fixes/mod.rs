@@ -4,7 +4,6 @@
 //! deliberately left to the admin are listed in [`MANUAL`] with the reason.
 
 mod accounts;
-mod edit;
 mod files;
 mod kernel;
 mod services;

@@ -6,6 +6,8 @@
 //! Which line to edit is the audit's business (its parsers give the file and line); this module
 //! only rewrites the text of that line.
 
+pub use crate::change::FieldSep;
+
 /// How the value of a `key = value` line ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueStyle {
@@ -103,42 +105,57 @@ pub fn pg_quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
 }
 
-/// The line with its blank-separated field number `index` (0-based, before any `#`) replaced,
-/// provided it currently reads `expected`.
-pub fn set_field(line: &str, index: usize, expected: &str, new: &str) -> Option<String> {
-    let body_end = line.find('#').unwrap_or(line.len());
-    let mut at = 0;
-    let mut n = 0;
-    let body = &line[..body_end];
-    while at < body.len() {
-        let rest = &body[at..];
-        let skip = rest.len() - rest.trim_start().len();
-        at += skip;
-        if at >= body.len() {
-            break;
-        }
-        let len = body[at..]
-            .find(char::is_whitespace)
-            .unwrap_or(body.len() - at);
-        if n == index {
-            let word = &body[at..at + len];
-            if word != expected {
-                return None;
+/// The byte range of field number `index` (0-based) of a line.
+fn field_span(line: &str, sep: FieldSep, index: usize) -> Option<(usize, usize)> {
+    match sep {
+        FieldSep::Colon => {
+            let mut start = 0;
+            for (n, part) in line.split(':').enumerate() {
+                if n == index {
+                    return Some((start, start + part.len()));
+                }
+                start += part.len() + 1;
             }
-            return Some(format!("{}{new}{}", &line[..at], &line[at + len..]));
+            None
         }
-        n += 1;
-        at += len;
+        FieldSep::Blank => {
+            let body = &line[..line.find('#').unwrap_or(line.len())];
+            let mut at = 0;
+            let mut n = 0;
+            loop {
+                at += body[at..].len() - body[at..].trim_start().len();
+                if at >= body.len() {
+                    return None;
+                }
+                let len = body[at..]
+                    .find(char::is_whitespace)
+                    .unwrap_or(body.len() - at);
+                if n == index {
+                    return Some((at, at + len));
+                }
+                n += 1;
+                at += len;
+            }
+        }
     }
-    None
 }
 
-/// The line with its `:`-separated field number `index` (0-based) set to `new`.
-pub fn set_colon_field(line: &str, index: usize, new: &str) -> Option<String> {
-    let mut fields: Vec<&str> = line.split(':').collect();
-    let f = fields.get_mut(index)?;
-    *f = new;
-    Some(fields.join(":"))
+/// Field number `index` (0-based) of a line.
+pub fn field(line: &str, sep: FieldSep, index: usize) -> Option<&str> {
+    field_span(line, sep, index).map(|(a, b)| &line[a..b])
+}
+
+/// The line with field number `index` replaced by `new`, provided it currently reads
+/// `expected`; the rest of the line keeps its bytes.
+pub fn set_field(
+    line: &str,
+    sep: FieldSep,
+    index: usize,
+    expected: &str,
+    new: &str,
+) -> Option<String> {
+    let (a, b) = field_span(line, sep, index)?;
+    (&line[a..b] == expected).then(|| format!("{}{new}{}", &line[..a], &line[b..]))
 }
 
 #[cfg(test)]
@@ -211,27 +228,31 @@ mod tests {
 
     #[test]
     fn fields_are_replaced_only_where_expected() {
+        let b = FieldSep::Blank;
         let l = "host    all             all             0.0.0.0/0               md5";
         assert_eq!(
-            set_field(l, 4, "md5", "scram-sha-256").unwrap(),
+            set_field(l, b, 4, "md5", "scram-sha-256").unwrap(),
             "host    all             all             0.0.0.0/0               scram-sha-256"
         );
-        assert_eq!(set_field(l, 4, "trust", "peer"), None);
+        assert_eq!(set_field(l, b, 4, "trust", "peer"), None);
+        assert_eq!(field(l, b, 3), Some("0.0.0.0/0"));
         assert_eq!(
-            set_field("local all postgres trust # admin", 3, "trust", "peer").unwrap(),
+            set_field("local all postgres trust # admin", b, 3, "trust", "peer").unwrap(),
             "local all postgres peer # admin"
         );
-        assert_eq!(set_field("local all", 3, "trust", "peer"), None);
+        assert_eq!(set_field("local all", b, 3, "trust", "peer"), None);
+        assert_eq!(field("  a b # c d", b, 2), None);
+        let c = FieldSep::Colon;
+        let p = "avmvp:x:996:996:AV:/opt/av:/bin/bash";
         assert_eq!(
-            set_colon_field(
-                "avmvp:x:996:996:AV:/opt/av:/bin/bash",
-                6,
-                "/usr/sbin/nologin"
-            )
-            .unwrap(),
+            set_field(p, c, 6, "/bin/bash", "/usr/sbin/nologin").unwrap(),
             "avmvp:x:996:996:AV:/opt/av:/usr/sbin/nologin"
         );
-        assert_eq!(set_colon_field("short:x", 6, "/bin/false"), None);
+        assert_eq!(
+            set_field("kiosk::1001:1001::/home/kiosk:/bin/bash", c, 1, "", "!").unwrap(),
+            "kiosk:!:1001:1001::/home/kiosk:/bin/bash"
+        );
+        assert_eq!(set_field("short:x", c, 6, "", "/bin/false"), None);
     }
 
     proptest! {
@@ -253,8 +274,15 @@ mod tests {
                     }
                 }
             }
-            let _ = set_field(&line, 2, "x", &v);
-            let _ = set_colon_field(&line, 6, &v);
+            for sep in [FieldSep::Blank, FieldSep::Colon] {
+                if let Some(f) = field(&line, sep, 2).map(String::from) {
+                    let out = set_field(&line, sep, 2, &f, &v).unwrap();
+                    if !v.contains(':') {
+                        prop_assert_eq!(field(&out, sep, 2), Some(v.as_str()));
+                    }
+                    prop_assert_eq!(set_field(&out, sep, 2, &v, &f), Some(line.clone()));
+                }
+            }
         }
     }
 }
