@@ -155,7 +155,20 @@ pub fn set_field(
     new: &str,
 ) -> Option<String> {
     let (a, b) = field_span(line, sep, index)?;
-    (&line[a..b] == expected).then(|| format!("{}{new}{}", &line[..a], &line[b..]))
+    if &line[a..b] != expected {
+        return None;
+    }
+    let mut rest = &line[b..];
+    let mut pad = String::new();
+    // Columns aligned with spaces stay aligned: the blanks after the field absorb the change
+    // of length (at least one is kept).
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    if sep == FieldSep::Blank && spaces > 1 && !rest[spaces..].is_empty() {
+        let want = (spaces + expected.len()).saturating_sub(new.len()).max(1);
+        pad = " ".repeat(want);
+        rest = &rest[spaces..];
+    }
+    Some(format!("{}{new}{pad}{rest}", &line[..a]))
 }
 
 #[cfg(test)]
@@ -234,6 +247,15 @@ mod tests {
             set_field(l, b, 4, "md5", "scram-sha-256").unwrap(),
             "host    all             all             0.0.0.0/0               scram-sha-256"
         );
+        assert_eq!(
+            set_field(l, b, 3, "0.0.0.0/0", "127.0.0.1/32").unwrap(),
+            "host    all             all             127.0.0.1/32            md5",
+            "the next column stays where it was"
+        );
+        assert_eq!(
+            set_field("a bb  c", b, 1, "bb", "bbbbbb").unwrap(),
+            "a bbbbbb c"
+        );
         assert_eq!(set_field(l, b, 4, "trust", "peer"), None);
         assert_eq!(field(l, b, 3), Some("0.0.0.0/0"));
         assert_eq!(
@@ -277,10 +299,11 @@ mod tests {
             for sep in [FieldSep::Blank, FieldSep::Colon] {
                 if let Some(f) = field(&line, sep, 2).map(String::from) {
                     let out = set_field(&line, sep, 2, &f, &v).unwrap();
-                    if !v.contains(':') {
-                        prop_assert_eq!(field(&out, sep, 2), Some(v.as_str()));
+                    // The other fields are untouched.
+                    for i in [0, 1, 3] {
+                        prop_assert_eq!(field(&out, sep, i), field(&line, sep, i));
                     }
-                    prop_assert_eq!(set_field(&out, sep, 2, &v, &f), Some(line.clone()));
+                    prop_assert_eq!(field(&out, sep, 2), Some(v.as_str()));
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! deliberately left to the admin are listed in [`MANUAL`] with the reason.
 
 mod accounts;
+mod database;
 mod files;
 mod kernel;
 mod services;
@@ -42,6 +43,20 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("FILE-WORLD-WRITABLE", files::world_writable),
     ("FILE-SECRETS-PERMS", files::secrets_perms),
     ("FILE-SENSITIVE-ETC", files::sensitive_etc),
+    // database
+    ("DB-PG-LISTEN", database::pg::listen),
+    ("DB-PG-HBA-TRUST", database::pg::hba_trust),
+    ("DB-PG-HBA-WEAK-AUTH", database::pg::hba_weak),
+    ("DB-PG-HBA-OPEN", database::pg::hba_open),
+    (
+        "DB-PG-PASSWORD-ENCRYPTION",
+        database::pg::password_encryption,
+    ),
+    ("DB-PG-DATADIR-PERMS", database::pg::datadir),
+    ("DB-MY-BIND", database::my::bind),
+    ("DB-MY-LOCAL-INFILE", database::my::local_infile),
+    ("DB-MY-SYMLINKS", database::my::symlinks),
+    ("DB-MY-DATADIR-PERMS", database::my::datadir),
     // services
     ("SVC-SANDBOXING", services::sandboxing),
 ];
@@ -54,6 +69,11 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("ACC-UID0", "a second uid-0 account is a backdoor or a mistake: find who made it and why, then userdel it or give it its own uid"),
     ("ACC-ADMINS", "who administers the host is the admin's decision: add or remove members of sudo/wheel and sudoers grants by hand"),
     ("ACC-SUDO-NOPASSWD", "removing NOPASSWD can stop automation (deploy users, cloud-init) and the admin's own sudo: edit the grant with visudo"),
+    // database
+    ("DB-PG-SSL", "TLS needs a certificate the clients trust and hostssl records they can use: turn ssl on with your certificate, or keep PostgreSQL on loopback (DB-PG-LISTEN's fix)"),
+    ("DB-PG-SUPERUSER-APP", "live database state: ALTER ROLE ... NOSUPERUSER once the application's grants are in place"),
+    ("DB-MY-SECURE-INSTALL", "live database state: run mariadb-secure-installation (anonymous users, remote root, test database)"),
+    ("DB-MY-APP-PRIVILEGES", "live database state: REVOKE the global or ALL privileges and GRANT what the application uses"),
 ];
 
 /// The fix of a rule, if it has one.
