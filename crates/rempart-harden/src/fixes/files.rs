@@ -21,7 +21,7 @@ fn app_runners(ctx: &Ctx, path: &str) -> Vec<Option<String>> {
             || u.env_files.iter().any(|e| e == path)
             || d.apps
                 .iter()
-                .any(|a| within(path, &a.dir) && a.units.iter().any(|n| *n == u.unit.name));
+                .any(|a| within(path, &a.dir) && a.units.contains(&u.unit.name));
         if concerned {
             let who = if u.runs_as_root() {
                 None
@@ -159,7 +159,11 @@ pub fn secrets_perms(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
             if x.owner {
                 owner = Some((0, 0));
             }
-            0o400
+            if x.access {
+                0o400
+            } else {
+                m.mode
+            }
         } else {
             if x.owner {
                 owner = Some(

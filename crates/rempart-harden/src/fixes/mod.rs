@@ -5,6 +5,7 @@
 
 mod accounts;
 mod database;
+mod encryption;
 mod files;
 mod kernel;
 mod services;
@@ -57,8 +58,14 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("DB-MY-LOCAL-INFILE", database::my::local_infile),
     ("DB-MY-SYMLINKS", database::my::symlinks),
     ("DB-MY-DATADIR-PERMS", database::my::datadir),
+    // encryption
+    ("ENC-KEYFILE-PERMS", encryption::keyfile_perms),
     // services
     ("SVC-SANDBOXING", services::sandboxing),
+    ("SVC-BIND-ALL", services::bind_all),
+    ("SVC-DEV-MODE", services::dev_mode),
+    ("SVC-RUNS-AS-ROOT", services::runs_as_root),
+    ("SVC-ACCOUNT-SHELL", services::account_shell),
 ];
 
 /// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
@@ -74,6 +81,14 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("DB-PG-SUPERUSER-APP", "live database state: ALTER ROLE ... NOSUPERUSER once the application's grants are in place"),
     ("DB-MY-SECURE-INSTALL", "live database state: run mariadb-secure-installation (anonymous users, remote root, test database)"),
     ("DB-MY-APP-PRIVILEGES", "live database state: REVOKE the global or ALL privileges and GRANT what the application uses"),
+    // encryption
+    ("ENC-DATA-VOLUMES", "moving a data directory onto a LUKS volume is a migration with the server stopped: see `rempart explain ENC-DATA-VOLUMES`"),
+    // backup
+    ("BAK-SCHEDULED", "what to back up, where and when is the admin's plan: add the job (cron or a systemd timer) by hand"),
+    ("BAK-ENCRYPTED", "encrypting dumps needs a key kept off the host (gpg or age recipient): add it to the backup job by hand"),
+    ("BAK-OFFSITE", "an off-site copy needs a destination and its credentials: add rclone/restic/borg to the job by hand"),
+    ("BAK-FRESH", "a stale backup means the job fails or stopped: read its logs; rempart does not run backups"),
+    ("BAK-RETENTION", "how many dumps to keep is a business decision and pruning deletes data: add `find DIR -mtime +N -delete`, restic forget or borg prune to the job by hand"),
 ];
 
 /// The fix of a rule, if it has one.
