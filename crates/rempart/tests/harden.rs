@@ -425,3 +425,119 @@ fn with_a_confirm_the_changes_stay() {
         .unwrap();
     assert!(String::from_utf8_lossy(&hist.stdout).contains("confirmed"));
 }
+
+/// Required rules (sme) a seed host still fails after `harden apply --unsafe`, and why each has
+/// no automatic fix there. Keep it short and honest: the test fails when one of them passes.
+const SEED_LEFT: &[(&str, &str, &str)] = &[
+    (
+        "avmonitoring",
+        "UPD-AUTO-UPGRADES",
+        "the unattended-upgrades package is not installed: installing packages is apt's job",
+    ),
+    (
+        "avmonitoring",
+        "SVC-RUNS-AS-ROOT",
+        "the app directory belongs to root: no service account owns it, and rempart never creates accounts",
+    ),
+    (
+        "koprogo",
+        "UPD-AUTO-UPGRADES",
+        "the unattended-upgrades package is not installed: installing packages is apt's job",
+    ),
+    (
+        "koprogo",
+        "BAK-RETENTION",
+        "how many dumps to keep is a business decision, and pruning deletes data",
+    ),
+    (
+        "raspberry",
+        "UPD-AUTO-UPGRADES",
+        "the unattended-upgrades package is not installed: installing packages is apt's job",
+    ),
+    (
+        "raspberry",
+        "BAK-RETENTION",
+        "how many dumps to keep is a business decision, and pruning deletes data",
+    ),
+];
+
+#[test]
+fn seed_hosts_harden_to_sme_and_roll_back() {
+    let mut problems = Vec::new();
+    for host in ["avmonitoring", "koprogo", "raspberry"] {
+        let (_tmp, root) = seed_tree(host);
+        let original = snapshot(&root);
+        let out = rempart()
+            .args(["harden", "apply", "--unsafe", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{host}: apply failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let audit = rempart()
+            .args(["audit", "--format", "json", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let report = json(&audit.stdout);
+        let failing: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["required"] == true && f["status"] != "pass")
+            .filter(|f| f["applicable"] == true && f["status"] != "skip")
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["status"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let left: Vec<&str> = SEED_LEFT
+            .iter()
+            .filter(|(h, _, _)| *h == host)
+            .map(|(_, r, _)| *r)
+            .collect();
+        for f in &failing {
+            let id = f.split(' ').next().unwrap();
+            if !left.contains(&id) || !f.ends_with(" fail") {
+                problems.push(format!("{host}: {f} after harden apply"));
+            }
+        }
+        for id in &left {
+            if !failing.iter().any(|f| f.starts_with(&format!("{id} "))) {
+                problems.push(format!("{host}: {id} passes now: take it off SEED_LEFT"));
+            }
+        }
+        // The host converged: planning again finds nothing to do.
+        let again = rempart()
+            .args(["harden", "plan", "--json", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let again = json(&again.stdout);
+        if !again["changes"].as_array().unwrap().is_empty() {
+            problems.push(format!(
+                "{host}: a second plan is not empty: {}",
+                again["changes"]
+            ));
+        }
+        let out = rempart()
+            .args(["harden", "rollback", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{host}: rollback failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_same(&original, &snapshot(&root), &format!("{host} rolled back"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
