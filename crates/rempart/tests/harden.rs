@@ -238,28 +238,7 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
 }
 
 fn seed_tree(host: &str) -> (support::Materialised, PathBuf) {
-    let variant = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rempart-audit/tests/hosts")
-        .join(host)
-        .join("insecure");
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        #[serde(default)]
-        modes: BTreeMap<String, String>,
-        #[serde(default)]
-        owners: BTreeMap<String, String>,
-        #[serde(default)]
-        dirs: Vec<String>,
-    }
-    let m: Manifest =
-        toml::from_str(&fs::read_to_string(variant.join("host.toml")).unwrap()).unwrap();
-    let case = support::Case {
-        modes: m.modes,
-        owners: m.owners,
-        dirs: m.dirs,
-        ..support::Case::default()
-    };
-    let tmp = support::materialise(&variant, &case);
+    let tmp = support::materialise_seed_host(host, "insecure");
     let root = tmp.path().to_path_buf();
     (tmp, root)
 }
