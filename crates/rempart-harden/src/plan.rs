@@ -391,11 +391,20 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         };
         Some(k.to_ascii_lowercase())
     };
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Each line with its own ending, so the lines not set keep their bytes (CRLF included).
+    let mut lines: Vec<(String, String)> = text
+        .split_inclusive('\n')
+        .map(|l| {
+            let body = l
+                .strip_suffix('\n')
+                .map_or(l, |b| b.strip_suffix('\r').unwrap_or(b));
+            (body.to_string(), l[body.len()..].to_string())
+        })
+        .collect();
     let mut current_section = String::new();
     let mut section_end: Option<usize> = None;
     let mut found = false;
-    for (i, line) in lines.iter_mut().enumerate() {
+    for (i, (line, _)) in lines.iter_mut().enumerate() {
         let t = line.trim();
         if sections && t.starts_with('[') {
             current_section = t.trim_matches(['[', ']']).to_string();
@@ -414,30 +423,30 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         }
     }
     if !found {
+        let mut new: Vec<String> = Vec::new();
+        let mut at = lines.len();
         if sections {
-            let has_section = lines.iter().any(|l| l.trim() == format!("[{section}]"));
-            if !has_section {
-                if lines.last().is_some_and(|l| !l.trim().is_empty()) {
-                    lines.push(String::new());
+            let header = format!("[{section}]");
+            match lines.iter().position(|(l, _)| l.trim() == header) {
+                Some(p) => at = section_end.unwrap_or(p + 1),
+                None => {
+                    if lines.last().is_some_and(|(l, _)| !l.trim().is_empty()) {
+                        new.push(String::new());
+                    }
+                    new.push(header);
                 }
-                lines.push(format!("[{section}]"));
-                lines.push(rendered);
-            } else {
-                let at = section_end.unwrap_or_else(|| {
-                    lines
-                        .iter()
-                        .position(|l| l.trim() == format!("[{section}]"))
-                        .map_or(lines.len(), |p| p + 1)
-                });
-                lines.insert(at, rendered);
             }
-        } else {
-            lines.push(rendered);
+        }
+        new.push(rendered);
+        // The line before the insertion point needs an ending.
+        if at > 0 && lines[at - 1].1.is_empty() {
+            lines[at - 1].1 = "\n".into();
+        }
+        for (k, l) in new.into_iter().enumerate() {
+            lines.insert(at + k, (l, "\n".into()));
         }
     }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
+    lines.into_iter().map(|(l, e)| l + &e).collect()
 }
 
 #[cfg(test)]
@@ -499,10 +508,134 @@ mod tests {
         assert!(err.contains("changed since the audit"), "{err}");
     }
 
+    #[test]
+    fn set_line_keeps_the_other_lines_bytes() {
+        let t = "# dos\r\nkernel.a = 1\r\nlast = 2";
+        assert_eq!(
+            set_line(t, LineFormat::KeyEquals, "kernel.a", "0"),
+            "# dos\r\nkernel.a = 0\r\nlast = 2"
+        );
+        assert_eq!(
+            set_line(t, LineFormat::KeyEquals, "kernel.b", "0"),
+            "# dos\r\nkernel.a = 1\r\nlast = 2\nkernel.b = 0\n"
+        );
+    }
+
+    #[test]
+    fn ini_sections_hold_their_keys() {
+        let out = set_line("# h\n", LineFormat::Ini, "mysqld/bind-address", "127.0.0.1");
+        assert_eq!(out, "# h\n\n[mysqld]\nbind-address = 127.0.0.1\n");
+        let out = set_line(&out, LineFormat::Ini, "mysqld/local-infile", "0");
+        let out = set_line(&out, LineFormat::Ini, "mysqld/bind-address", "::1");
+        assert_eq!(
+            out,
+            "# h\n\n[mysqld]\nbind-address = ::1\nlocal-infile = 0\n"
+        );
+        let other = "[client]\nbind-address = 10.0.0.1\n";
+        assert_eq!(
+            set_line(other, LineFormat::Ini, "mysqld/bind-address", "127.0.0.1"),
+            "[client]\nbind-address = 10.0.0.1\n\n[mysqld]\nbind-address = 127.0.0.1\n",
+            "a key of another section is not the one set"
+        );
+    }
+
+    fn file(text: &str) -> FileState {
+        FileState::File {
+            content: text.as_bytes().to_vec(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    fn field(path: &str, line: u32, index: usize, old: &str, new: &str) -> Intent {
+        Intent::SetField {
+            path: path.into(),
+            line,
+            sep: crate::change::FieldSep::Colon,
+            index,
+            old: old.into(),
+            new: new.into(),
+        }
+    }
+
+    #[test]
+    fn fields_of_the_same_line_compose() {
+        // ACC-EMPTY-PASSWORD and ACC-SERVICE-SHELL on the same passwd entry.
+        let mut s = file("root:x:0:0::/root:/bin/bash\nsvc::998:998::/srv:/bin/bash\n");
+        apply_intent(&mut s, &field("/etc/passwd", 2, 1, "", "!")).unwrap();
+        apply_intent(
+            &mut s,
+            &field("/etc/passwd", 2, 6, "/bin/bash", "/usr/sbin/nologin"),
+        )
+        .unwrap();
+        // The same edit again (another fix asking for it) is accepted.
+        apply_intent(
+            &mut s,
+            &field("/etc/passwd", 2, 6, "/bin/bash", "/usr/sbin/nologin"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.content().unwrap(),
+            b"root:x:0:0::/root:/bin/bash\nsvc:!:998:998::/srv:/usr/sbin/nologin\n"
+        );
+        let err =
+            apply_intent(&mut s, &field("/etc/passwd", 1, 6, "/bin/sh", "/bin/false")).unwrap_err();
+        assert!(err.contains("changed since the audit"), "{err}");
+    }
+
+    #[test]
+    fn directories_only_change_mode_and_owner() {
+        let mut d = FileState::Dir {
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+        };
+        apply_intent(
+            &mut d,
+            &Intent::Chmod {
+                path: "/srv/up".into(),
+                mode: 0o775,
+            },
+        )
+        .unwrap();
+        apply_intent(
+            &mut d,
+            &Intent::Chown {
+                path: "/srv/up".into(),
+                uid: 998,
+                gid: 998,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            d,
+            FileState::Dir {
+                mode: 0o775,
+                uid: 998,
+                gid: 998
+            }
+        );
+        for i in [
+            Intent::Remove {
+                path: "/srv/up".into(),
+            },
+            Intent::Write {
+                path: "/srv/up".into(),
+                content: Vec::new(),
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+            },
+        ] {
+            assert!(apply_intent(&mut d, &i).is_err(), "{i:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn set_line_is_idempotent(text in "[a-zA-Z0-9 =#\\n\\[\\]/._-]{0,200}", v in "[a-z0-9]{1,8}") {
-            for format in [LineFormat::Sshd, LineFormat::KeyEquals, LineFormat::Systemd] {
+            for format in [LineFormat::Sshd, LineFormat::KeyEquals, LineFormat::Systemd, LineFormat::Ini] {
                 let once = set_line(&text, format, "Service/Key", &v);
                 let twice = set_line(&once, format, "Service/Key", &v);
                 prop_assert_eq!(once, twice);

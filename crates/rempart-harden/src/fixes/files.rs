@@ -13,11 +13,23 @@ use rempart_audit::rules::files::secrets;
 use rempart_audit::rules::services::discovery::Discovery;
 
 /// The accounts the application units owning `path` run as (`None`: root), if any unit is known.
+/// A unit owns the path when it works in the same application directory (an `app_paths` entry
+/// holding both, or the unit's working directory holding the path) or reads it as an
+/// EnvironmentFile.
 fn app_runners(ctx: &Ctx, path: &str) -> Vec<Option<String>> {
     let d = ctx.fact::<Discovery>();
+    let scan = ctx.fact::<FileScan>();
+    let scope = scan
+        .root_of(path)
+        .filter(|r| r.is_app)
+        .map(|r| r.root.clone());
     let mut out = Vec::new();
     for u in &d.units {
-        let concerned = u.working_dir.as_deref().is_some_and(|w| within(path, w))
+        let wd = u.working_dir.as_deref();
+        let concerned = wd.is_some_and(|w| within(path, w))
+            || scope
+                .as_deref()
+                .is_some_and(|s| wd.is_some_and(|w| within(w, s)))
             || u.env_files.iter().any(|e| e == path)
             || d.apps
                 .iter()

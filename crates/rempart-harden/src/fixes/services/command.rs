@@ -313,6 +313,37 @@ fn bind_change(kind: ServerKind, b: &Bind) -> Result<LineChange, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn rewrites_never_panic_and_converge(
+            text in "\\PC{0,120}",
+            host in prop_oneof![Just("0.0.0.0"), Just("[::]"), Just(""), Just("10.1.2.3")],
+            port in "[0-9]{1,5}",
+        ) {
+            let addr = format!("{host}:{port}");
+            if let Some(once) = loopback_line(&text, &addr) {
+                // Nothing exposed is left where it was replaced: a second pass changes nothing.
+                prop_assert!(once.contains("127.0.0.1"));
+                prop_assert_eq!(loopback_line(&once, &addr).is_some_and(|t| t != once), false);
+            }
+            if let Some(once) = without_flag(&text, "--reload") {
+                prop_assert_eq!(without_flag(&once, "--reload"), None);
+            }
+            let _ = loopback_addr(&text);
+        }
+
+        #[test]
+        fn a_written_command_is_rewritten(
+            prefix in "[a-z/ ._:-]{0,30}",
+            port in "[0-9]{1,5}",
+        ) {
+            let cmd = format!("{prefix} --host 0.0.0.0 --port {port}");
+            let out = loopback_line(&cmd, &format!("0.0.0.0:{port}")).unwrap();
+            prop_assert_eq!(out, format!("{prefix} --host 127.0.0.1 --port {port}"));
+        }
+    }
 
     #[test]
     fn addresses_move_to_loopback() {
