@@ -306,7 +306,7 @@ fn overriding_edits<'a>(
         let old = file
             .text
             .lines()
-            .nth(p.line as usize - 1)
+            .nth((p.line as usize).saturating_sub(1))
             .unwrap_or_default()
             .to_string();
         let new = edit::set_value(&old, ValueStyle::RestOfLine, v)
