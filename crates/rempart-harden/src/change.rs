@@ -21,6 +21,9 @@ pub enum FileState {
     },
     /// A symbolic link (its target as written).
     Symlink { target: String },
+    /// An existing directory: only its mode and owner are ever changed (fixes never create,
+    /// fill or remove directories).
+    Dir { mode: u32, uid: u32, gid: u32 },
 }
 
 impl FileState {
@@ -49,6 +52,17 @@ impl FileState {
                 format!("file {:04o} {uid}:{gid}, {} bytes", mode, content.len())
             }
             FileState::Symlink { target } => format!("symlink -> {target}"),
+            FileState::Dir { mode, uid, gid } => format!("directory {mode:04o} {uid}:{gid}"),
+        }
+    }
+
+    /// Mode, uid and gid of a file or directory.
+    pub fn meta(&self) -> Option<(u32, u32, u32)> {
+        match self {
+            FileState::File { mode, uid, gid, .. } | FileState::Dir { mode, uid, gid } => {
+                Some((*mode, *uid, *gid))
+            }
+            _ => None,
         }
     }
 }
@@ -72,6 +86,9 @@ pub enum LineFormat {
     /// `Key=Value` inside a `[Section]` (systemd drop-ins). The section is part of the key:
     /// `Service/NoNewPrivileges`.
     Systemd,
+    /// `key = value` inside a `[section]` (MariaDB option files). The section is part of the
+    /// key: `mysqld/bind-address`.
+    Ini,
 }
 
 /// One thing a fix asks for. Intents on the same path are applied in order.
@@ -95,6 +112,18 @@ pub enum Intent {
         old: String,
         new: String,
     },
+    /// Set one field of line `line` (1-based), which must still read `old` there (or already
+    /// `new`); the other fields keep their bytes, so fixes editing different fields of the same
+    /// line (a pg_hba.conf record's address and method, a passwd entry's password and shell)
+    /// compose.
+    SetField {
+        path: String,
+        line: u32,
+        sep: FieldSep,
+        index: usize,
+        old: String,
+        new: String,
+    },
     /// Insert a line before line `before` (1-based; past the end appends).
     InsertLine {
         path: String,
@@ -109,9 +138,9 @@ pub enum Intent {
         uid: u32,
         gid: u32,
     },
-    /// Change permission bits, keeping the content.
+    /// Change permission bits of a file or directory, keeping the content.
     Chmod { path: String, mode: u32 },
-    /// Change the owner, keeping the content.
+    /// Change the owner of a file or directory, keeping the content.
     Chown { path: String, uid: u32, gid: u32 },
     /// Create or replace a symbolic link.
     Symlink { path: String, target: String },
@@ -119,11 +148,21 @@ pub enum Intent {
     Remove { path: String },
 }
 
+/// How the fields of a line are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldSep {
+    /// Runs of blanks, up to a `#` comment (pg_hba.conf, limits.conf).
+    Blank,
+    /// `:` (passwd, shadow, group).
+    Colon,
+}
+
 impl Intent {
     pub fn path(&self) -> &str {
         match self {
             Intent::SetLine { path, .. }
             | Intent::EditLine { path, .. }
+            | Intent::SetField { path, .. }
             | Intent::InsertLine { path, .. }
             | Intent::Write { path, .. }
             | Intent::Chmod { path, .. }
@@ -185,11 +224,7 @@ impl FileChange {
                     .to_string(),
             );
         }
-        let meta = |s: &FileState| match s {
-            FileState::File { mode, uid, gid, .. } => Some((*mode, *uid, *gid)),
-            _ => None,
-        };
-        if let (Some(a), Some(b)) = (meta(&self.before), meta(&self.after)) {
+        if let (Some(a), Some(b)) = (self.before.meta(), self.after.meta()) {
             if a.0 != b.0 {
                 out.push_str(&format!("mode {}: {:04o} -> {:04o}\n", self.path, a.0, b.0));
             }

@@ -181,6 +181,20 @@ pub fn write_state(host: &Host, path: &str, state: &FileState) -> Result<Vec<Str
                 return Err(err(e));
             }
         }
+        FileState::Dir { mode, uid, gid } => {
+            // Directories are never created nor replaced: only their mode and owner change.
+            let m = fs::symlink_metadata(&real).map_err(err)?;
+            if !m.is_dir() {
+                return Err(HardenError::Write(format!(
+                    "{path}: is no longer a directory"
+                )));
+            }
+            if (m.uid(), m.gid()) != (*uid, *gid) {
+                std::os::unix::fs::lchown(&real, Some(*uid), Some(*gid)).map_err(err)?;
+            }
+            fs::set_permissions(&real, fs::Permissions::from_mode(*mode)).map_err(err)?;
+            fsync_dir(&real).map_err(err)?;
+        }
         FileState::Symlink { target } => {
             let _ = fs::remove_file(&tmp);
             std::os::unix::fs::symlink(target, &tmp).map_err(err)?;
@@ -222,7 +236,14 @@ pub fn current_state(host: &Host, path: &str) -> Result<FileState, HardenError> 
             uid: m.uid(),
             gid: m.gid(),
         }),
-        Ok(_) => Err(HardenError::Read(format!("{path}: not a file or link"))),
+        Ok(m) if m.is_dir() => Ok(FileState::Dir {
+            mode: m.mode() & 0o7777,
+            uid: m.uid(),
+            gid: m.gid(),
+        }),
+        Ok(_) => Err(HardenError::Read(format!(
+            "{path}: not a file, directory or link"
+        ))),
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod apply;
 pub mod change;
+pub mod edit;
 pub mod fixes;
 pub mod journal;
 pub mod plan;

@@ -4,7 +4,7 @@
 use crate::change::{FileChange, FileState, Fix, Intent, LineFormat, Safety};
 use crate::fixes;
 use crate::HardenError;
-use rempart_audit::engine::{run_rules, AuditOptions};
+use rempart_audit::engine::{run_rules, AuditOptions, Selector};
 use rempart_audit::host::{FileKind, Host};
 use rempart_audit::registry::RULES;
 use rempart_audit::rule::{Ctx, Facts};
@@ -66,6 +66,11 @@ pub fn read_state(host: &Host, path: &str) -> Result<FileState, HardenError> {
                 .unwrap_or_default();
             Ok(FileState::Symlink { target })
         }
+        Some(m) if m.kind == FileKind::Dir => Ok(FileState::Dir {
+            mode: m.mode,
+            uid: m.uid,
+            gid: m.gid,
+        }),
         Some(m) if m.kind == FileKind::File => {
             let content = host
                 .read(path)
@@ -104,10 +109,21 @@ pub fn plan(
         if f.status != Status::Fail || !f.applicable || f.ignored.is_some() {
             continue;
         }
+        // Rules above the profile are fixed only when `--only` names them.
+        let named = opts
+            .only
+            .iter()
+            .any(|s| matches!(s, Selector::Id(id) if *id == f.id));
+        if !f.required && !named {
+            continue;
+        }
         let Some(fix_fn) = fixes::find(&f.id) else {
             skipped.push(Skipped {
                 rule: f.id.clone(),
-                reason: "no automatic fix: see `rempart explain` for the manual remediation".into(),
+                reason: fixes::manual(&f.id).map_or_else(
+                    || "no automatic fix: see `rempart explain` for the manual remediation".into(),
+                    |why| format!("no automatic fix: {why}"),
+                ),
             });
             continue;
         };
@@ -196,6 +212,11 @@ pub fn plan(
 
 /// Apply one intent to the planned state of its path.
 pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String> {
+    if matches!(state, FileState::Dir { .. })
+        && !matches!(intent, Intent::Chmod { .. } | Intent::Chown { .. })
+    {
+        return Err("is a directory: rempart only changes a directory's mode and owner".into());
+    }
     match intent {
         Intent::SetLine {
             format,
@@ -231,6 +252,10 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
                 .filter(|i| *i < lines.len())
                 .ok_or("line is past the end of the file")?;
             let current = lines[idx].trim_end_matches(['\n', '\r']);
+            if current == new.as_str() {
+                // Another fix already made the same edit.
+                return Ok(());
+            }
             if current != old.as_str() {
                 return Err(format!(
                     "line {line} changed since the audit (now `{current}`)"
@@ -238,6 +263,41 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
             }
             let ending = &lines[idx][current.len()..];
             let replaced = format!("{new}{ending}");
+            lines[idx] = &replaced;
+            *content = lines.concat().into_bytes();
+            Ok(())
+        }
+        Intent::SetField {
+            line,
+            sep,
+            index,
+            old,
+            new,
+            ..
+        } => {
+            let FileState::File { content, .. } = state else {
+                return Err("does not exist (or is a link) any more".into());
+            };
+            let text = String::from_utf8_lossy(content).into_owned();
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            let idx = (*line as usize)
+                .checked_sub(1)
+                .filter(|i| *i < lines.len())
+                .ok_or("line is past the end of the file")?;
+            let current = lines[idx].trim_end_matches(['\n', '\r']);
+            let ending = &lines[idx][current.len()..];
+            match crate::edit::field(current, *sep, *index) {
+                Some(f) if f == new.as_str() => return Ok(()),
+                Some(f) if f == old.as_str() => {}
+                _ => {
+                    return Err(format!(
+                        "line {line} changed since the audit (now `{current}`)"
+                    ))
+                }
+            }
+            let replaced = crate::edit::set_field(current, *sep, *index, old, new)
+                .map(|l| format!("{l}{ending}"))
+                .ok_or("the field cannot be set")?;
             lines[idx] = &replaced;
             *content = lines.concat().into_bytes();
             Ok(())
@@ -276,19 +336,19 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
             Ok(())
         }
         Intent::Chmod { mode: m, .. } => match state {
-            FileState::File { mode, .. } => {
+            FileState::File { mode, .. } | FileState::Dir { mode, .. } => {
                 *mode = *m;
                 Ok(())
             }
-            _ => Err("is not a regular file".into()),
+            _ => Err("is neither a regular file nor a directory".into()),
         },
         Intent::Chown { uid: u, gid: g, .. } => match state {
-            FileState::File { uid, gid, .. } => {
+            FileState::File { uid, gid, .. } | FileState::Dir { uid, gid, .. } => {
                 *uid = *u;
                 *gid = *g;
                 Ok(())
             }
-            _ => Err("is not a regular file".into()),
+            _ => Err("is neither a regular file nor a directory".into()),
         },
         Intent::Symlink { target, .. } => {
             *state = FileState::Symlink {
@@ -305,15 +365,17 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
 
 /// Set `key` to `value` in a drop-in's text, replacing the line that sets it, or appending.
 pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> String {
+    let sections = matches!(format, LineFormat::Systemd | LineFormat::Ini);
     let (section, key) = match format {
         LineFormat::Systemd => key
             .split_once('/')
             .map_or(("Service", key), |(s, k)| (s, k)),
+        LineFormat::Ini => key.split_once('/').map_or(("mysqld", key), |(s, k)| (s, k)),
         _ => ("", key),
     };
     let rendered = match format {
         LineFormat::Sshd => format!("{key} {value}"),
-        LineFormat::KeyEquals => format!("{key} = {value}"),
+        LineFormat::KeyEquals | LineFormat::Ini => format!("{key} = {value}"),
         LineFormat::Systemd => format!("{key}={value}"),
     };
     let line_key = |line: &str| -> Option<String> {
@@ -323,24 +385,35 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         }
         let k = match format {
             LineFormat::Sshd => t.split(|c: char| c.is_whitespace() || c == '=').next()?,
-            LineFormat::KeyEquals | LineFormat::Systemd => t.split('=').next()?.trim(),
+            LineFormat::KeyEquals | LineFormat::Systemd | LineFormat::Ini => {
+                t.split('=').next()?.trim()
+            }
         };
         Some(k.to_ascii_lowercase())
     };
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Each line with its own ending, so the lines not set keep their bytes (CRLF included).
+    let mut lines: Vec<(String, String)> = text
+        .split_inclusive('\n')
+        .map(|l| {
+            let body = l
+                .strip_suffix('\n')
+                .map_or(l, |b| b.strip_suffix('\r').unwrap_or(b));
+            (body.to_string(), l[body.len()..].to_string())
+        })
+        .collect();
     let mut current_section = String::new();
     let mut section_end: Option<usize> = None;
     let mut found = false;
-    for (i, line) in lines.iter_mut().enumerate() {
+    for (i, (line, _)) in lines.iter_mut().enumerate() {
         let t = line.trim();
-        if format == LineFormat::Systemd && t.starts_with('[') {
+        if sections && t.starts_with('[') {
             current_section = t.trim_matches(['[', ']']).to_string();
             continue;
         }
-        if format == LineFormat::Systemd && current_section != section {
+        if sections && current_section != section {
             continue;
         }
-        if format == LineFormat::Systemd {
+        if sections {
             section_end = Some(i + 1);
         }
         if line_key(line).as_deref() == Some(&key.to_ascii_lowercase()) {
@@ -350,30 +423,30 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         }
     }
     if !found {
-        if format == LineFormat::Systemd {
-            let has_section = lines.iter().any(|l| l.trim() == format!("[{section}]"));
-            if !has_section {
-                if lines.last().is_some_and(|l| !l.trim().is_empty()) {
-                    lines.push(String::new());
+        let mut new: Vec<String> = Vec::new();
+        let mut at = lines.len();
+        if sections {
+            let header = format!("[{section}]");
+            match lines.iter().position(|(l, _)| l.trim() == header) {
+                Some(p) => at = section_end.unwrap_or(p + 1),
+                None => {
+                    if lines.last().is_some_and(|(l, _)| !l.trim().is_empty()) {
+                        new.push(String::new());
+                    }
+                    new.push(header);
                 }
-                lines.push(format!("[{section}]"));
-                lines.push(rendered);
-            } else {
-                let at = section_end.unwrap_or_else(|| {
-                    lines
-                        .iter()
-                        .position(|l| l.trim() == format!("[{section}]"))
-                        .map_or(lines.len(), |p| p + 1)
-                });
-                lines.insert(at, rendered);
             }
-        } else {
-            lines.push(rendered);
+        }
+        new.push(rendered);
+        // The line before the insertion point needs an ending.
+        if at > 0 && lines[at - 1].1.is_empty() {
+            lines[at - 1].1 = "\n".into();
+        }
+        for (k, l) in new.into_iter().enumerate() {
+            lines.insert(at + k, (l, "\n".into()));
         }
     }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
+    lines.into_iter().map(|(l, e)| l + &e).collect()
 }
 
 #[cfg(test)]
@@ -435,10 +508,134 @@ mod tests {
         assert!(err.contains("changed since the audit"), "{err}");
     }
 
+    #[test]
+    fn set_line_keeps_the_other_lines_bytes() {
+        let t = "# dos\r\nkernel.a = 1\r\nlast = 2";
+        assert_eq!(
+            set_line(t, LineFormat::KeyEquals, "kernel.a", "0"),
+            "# dos\r\nkernel.a = 0\r\nlast = 2"
+        );
+        assert_eq!(
+            set_line(t, LineFormat::KeyEquals, "kernel.b", "0"),
+            "# dos\r\nkernel.a = 1\r\nlast = 2\nkernel.b = 0\n"
+        );
+    }
+
+    #[test]
+    fn ini_sections_hold_their_keys() {
+        let out = set_line("# h\n", LineFormat::Ini, "mysqld/bind-address", "127.0.0.1");
+        assert_eq!(out, "# h\n\n[mysqld]\nbind-address = 127.0.0.1\n");
+        let out = set_line(&out, LineFormat::Ini, "mysqld/local-infile", "0");
+        let out = set_line(&out, LineFormat::Ini, "mysqld/bind-address", "::1");
+        assert_eq!(
+            out,
+            "# h\n\n[mysqld]\nbind-address = ::1\nlocal-infile = 0\n"
+        );
+        let other = "[client]\nbind-address = 10.0.0.1\n";
+        assert_eq!(
+            set_line(other, LineFormat::Ini, "mysqld/bind-address", "127.0.0.1"),
+            "[client]\nbind-address = 10.0.0.1\n\n[mysqld]\nbind-address = 127.0.0.1\n",
+            "a key of another section is not the one set"
+        );
+    }
+
+    fn file(text: &str) -> FileState {
+        FileState::File {
+            content: text.as_bytes().to_vec(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    fn field(path: &str, line: u32, index: usize, old: &str, new: &str) -> Intent {
+        Intent::SetField {
+            path: path.into(),
+            line,
+            sep: crate::change::FieldSep::Colon,
+            index,
+            old: old.into(),
+            new: new.into(),
+        }
+    }
+
+    #[test]
+    fn fields_of_the_same_line_compose() {
+        // ACC-EMPTY-PASSWORD and ACC-SERVICE-SHELL on the same passwd entry.
+        let mut s = file("root:x:0:0::/root:/bin/bash\nsvc::998:998::/srv:/bin/bash\n");
+        apply_intent(&mut s, &field("/etc/passwd", 2, 1, "", "!")).unwrap();
+        apply_intent(
+            &mut s,
+            &field("/etc/passwd", 2, 6, "/bin/bash", "/usr/sbin/nologin"),
+        )
+        .unwrap();
+        // The same edit again (another fix asking for it) is accepted.
+        apply_intent(
+            &mut s,
+            &field("/etc/passwd", 2, 6, "/bin/bash", "/usr/sbin/nologin"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.content().unwrap(),
+            b"root:x:0:0::/root:/bin/bash\nsvc:!:998:998::/srv:/usr/sbin/nologin\n"
+        );
+        let err =
+            apply_intent(&mut s, &field("/etc/passwd", 1, 6, "/bin/sh", "/bin/false")).unwrap_err();
+        assert!(err.contains("changed since the audit"), "{err}");
+    }
+
+    #[test]
+    fn directories_only_change_mode_and_owner() {
+        let mut d = FileState::Dir {
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+        };
+        apply_intent(
+            &mut d,
+            &Intent::Chmod {
+                path: "/srv/up".into(),
+                mode: 0o775,
+            },
+        )
+        .unwrap();
+        apply_intent(
+            &mut d,
+            &Intent::Chown {
+                path: "/srv/up".into(),
+                uid: 998,
+                gid: 998,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            d,
+            FileState::Dir {
+                mode: 0o775,
+                uid: 998,
+                gid: 998
+            }
+        );
+        for i in [
+            Intent::Remove {
+                path: "/srv/up".into(),
+            },
+            Intent::Write {
+                path: "/srv/up".into(),
+                content: Vec::new(),
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+            },
+        ] {
+            assert!(apply_intent(&mut d, &i).is_err(), "{i:?}");
+        }
+    }
+
     proptest! {
         #[test]
         fn set_line_is_idempotent(text in "[a-zA-Z0-9 =#\\n\\[\\]/._-]{0,200}", v in "[a-z0-9]{1,8}") {
-            for format in [LineFormat::Sshd, LineFormat::KeyEquals, LineFormat::Systemd] {
+            for format in [LineFormat::Sshd, LineFormat::KeyEquals, LineFormat::Systemd, LineFormat::Ini] {
                 let once = set_line(&text, format, "Service/Key", &v);
                 let twice = set_line(&once, format, "Service/Key", &v);
                 prop_assert_eq!(once, twice);

@@ -1,5 +1,6 @@
-//! The software's own checkers (`sshd -t`, `apache2ctl -t`, `nginx -t`, `nft -c`, `visudo -c`)
-//! run on a change before it is kept, and the reload that makes a live service read it.
+//! The software's own checkers (`sshd -t`, `apache2ctl -t`, `nginx -t`, `nft -c`, `visudo -c`,
+//! `postgres -C`, `mariadbd --help --verbose`) run on a change before it is kept, and the reload
+//! that makes a live service read it.
 //!
 //! Under `--root`, the checker must read the tree's files at the paths it knows (`/etc/ssh`,
 //! `/etc/apache2`): it runs in a private mount namespace (`unshare --mount`) where the tree's
@@ -46,9 +47,11 @@ impl Group {
             Group::Systemd
         } else if p.starts_with("/etc/fail2ban/") {
             Group::Fail2ban
-        } else if p.starts_with("/etc/postgresql/") {
+        } else if p.starts_with("/etc/postgresql/")
+            || (p.starts_with("/var/lib/postgresql/") && p.ends_with("/postgresql.auto.conf"))
+        {
             Group::Postgres
-        } else if p.starts_with("/etc/mysql/") {
+        } else if p.starts_with("/etc/mysql/") || p == "/etc/my.cnf" {
             Group::Mariadb
         } else if p.starts_with("/etc/ufw/") || p == "/etc/default/ufw" {
             Group::Ufw
@@ -74,12 +77,14 @@ impl Group {
         }
     }
 
-    /// The real directories the checker reads, to bind from the tree under `--root`.
+    /// The real directories (or files) the checker reads, to bind from the tree under `--root`.
     fn binds(self) -> &'static [&'static str] {
         match self {
             Group::Sshd => &["/etc/ssh"],
             Group::Apache => &["/etc/apache2", "/etc/letsencrypt", "/etc/ssl"],
             Group::Nginx => &["/etc/nginx", "/etc/letsencrypt", "/etc/ssl"],
+            Group::Sudoers => &["/etc/sudoers", "/etc/sudoers.d"],
+            Group::Mariadb => &["/etc/mysql"],
             _ => &[],
         }
     }
@@ -131,75 +136,50 @@ pub fn check(host: &Host, group: Group) -> Check {
             ("nft", vec!["-c".into(), "-f".into(), file])
         }
         Group::Sudoers => {
-            let file = match host.resolve("/etc/sudoers") {
-                Ok(p) => p.display().to_string(),
-                Err(e) => return Check::Failed(e.to_string()),
+            // Strict mode (no -f): syntax, and the owner and mode of every file, as sudo itself
+            // checks them. Under --root the tree's files are bound over /etc/sudoers(.d).
+            if !host.exists("/etc/sudoers") {
+                return Check::NotChecked("no /etc/sudoers".into());
+            }
+            ("visudo", vec!["-c".into()])
+        }
+        Group::Postgres => return check_postgres(host),
+        Group::Mariadb => {
+            // Unknown options make it exit non-zero; the help text itself is not wanted.
+            let prog = if exists_on_path("mariadbd") {
+                "mariadbd"
+            } else {
+                "mysqld"
             };
-            ("visudo", vec!["-c".into(), "-q".into(), "-f".into(), file])
+            (prog, vec!["--help".into(), "--verbose".into()])
         }
         other => return Check::NotChecked(format!("no checker for {}", other.name())),
     };
     if !exists_on_path(prog) {
         return Check::NotChecked(format!("{prog} is not installed here"));
     }
-    let binds: Vec<(String, &str)> = if host.is_live() || host.root() == Path::new("/") {
-        Vec::new()
-    } else {
-        group
-            .binds()
-            .iter()
-            .filter(|d| Path::new(d).is_dir())
-            .filter_map(|d| {
-                host.resolve(d)
-                    .ok()
-                    .filter(|p| p.is_dir())
-                    .map(|p| (p.display().to_string(), *d))
-            })
-            .collect()
-    };
     let mut extra_key = None;
-    let result = if binds.is_empty() {
-        run(Command::new(prog).args(&args))
-    } else {
-        let mut args = args;
-        if group == Group::Sshd && !has_host_key(host) {
-            // sshd -t refuses a config without host keys; the tree's keys are not ours to make.
-            match throwaway_key() {
-                Ok((dir, key)) => {
-                    args.push("-h".into());
-                    args.push(key);
-                    extra_key = Some(dir);
-                }
-                Err(e) => return Check::NotChecked(e),
+    let mut args = args;
+    if group == Group::Sshd && !host.is_live() && !has_host_key(host) {
+        // sshd -t refuses a config without host keys; the tree's keys are not ours to make.
+        match throwaway_key() {
+            Ok((dir, key)) => {
+                args.push("-h".into());
+                args.push(key);
+                extra_key = Some(dir);
             }
+            Err(e) => return Check::NotChecked(e),
         }
-        let mut script = String::from("set -e\n");
-        for (i, (_, dst)) in binds.iter().enumerate() {
-            script.push_str(&format!("mount --bind \"${}\" {dst}\n", i + 1));
-        }
-        if group == Group::Sshd {
-            script.push_str("mkdir -p /run/sshd\n");
-        }
-        script.push_str(&format!("exec {prog}"));
-        for a in &args {
-            script.push_str(&format!(" '{}'", a.replace('\'', "'\\''")));
-        }
-        let mut cmd = Command::new("unshare");
-        cmd.args([
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-            "sh",
-        ]);
-        for (src, _) in &binds {
-            cmd.arg(src);
-        }
-        run(&mut cmd)
-    };
+    }
+    let mut argv = vec![prog.to_string()];
+    argv.extend(args);
+    let quiet_stdout = group == Group::Mariadb;
+    let result = run_in_tree(host, group.binds(), &argv, None, quiet_stdout);
     drop(extra_key);
+    verdict(prog, result)
+}
+
+fn verdict(prog: &str, result: Result<(bool, String), String>) -> Check {
     match result {
         Ok((true, msg)) => Check::Passed(msg),
         Ok((false, msg)) => Check::Failed(if msg.is_empty() {
@@ -209,6 +189,126 @@ pub fn check(host: &Host, group: Group) -> Check {
         }),
         Err(e) => Check::NotChecked(format!("could not run {prog}: {e}")),
     }
+}
+
+/// Run `argv` (as `user` when given) so that it reads the host's files at their usual paths:
+/// directly on the live host; under `--root`, in a private mount namespace where the tree's
+/// `binds` directories cover the real ones.
+fn run_in_tree(
+    host: &Host,
+    binds: &[&str],
+    argv: &[String],
+    user: Option<&str>,
+    quiet_stdout: bool,
+) -> Result<(bool, String), String> {
+    let mut argv: Vec<String> = argv.to_vec();
+    if let Some(u) = user {
+        let mut wrapped = vec!["runuser".to_string(), "-u".into(), u.into(), "--".into()];
+        wrapped.extend(argv);
+        argv = wrapped;
+    }
+    let binds: Vec<(String, &str)> = if host.is_live() || host.root() == Path::new("/") {
+        Vec::new()
+    } else {
+        binds
+            .iter()
+            .filter_map(|d| {
+                let real = Path::new(d);
+                let tree = host.resolve(d).ok()?;
+                let same_kind =
+                    (real.is_dir() && tree.is_dir()) || (real.is_file() && tree.is_file());
+                same_kind.then(|| (tree.display().to_string(), *d))
+            })
+            .collect()
+    };
+    if binds.is_empty() {
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
+        if quiet_stdout {
+            cmd.stdout(std::process::Stdio::null());
+        }
+        return run(&mut cmd);
+    }
+    let mut script = String::from("set -e\n");
+    for (i, (_, dst)) in binds.iter().enumerate() {
+        script.push_str(&format!("mount --bind \"${}\" {dst}\n", i + 1));
+    }
+    if argv[0] == "sshd" {
+        script.push_str("mkdir -p /run/sshd\n");
+    }
+    script.push_str("exec");
+    for a in &argv {
+        script.push_str(&format!(" '{}'", a.replace('\'', "'\\''")));
+    }
+    if quiet_stdout {
+        script.push_str(" >/dev/null");
+    }
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+        "sh",
+    ]);
+    for (src, _) in &binds {
+        cmd.arg(src);
+    }
+    run(&mut cmd)
+}
+
+/// `postgres -C` on every cluster of the host: it reads postgresql.conf with its includes and
+/// postgresql.auto.conf, and refuses syntax errors, unknown parameters and invalid values. It
+/// runs as the `postgres` account with the binary of the cluster's version.
+fn check_postgres(host: &Host) -> Check {
+    let confs = match host.glob("/etc/postgresql/*/*/postgresql.conf") {
+        Ok(c) => c,
+        Err(e) => return Check::Failed(e.to_string()),
+    };
+    if confs.is_empty() {
+        return Check::NotChecked("no PostgreSQL cluster in /etc/postgresql".into());
+    }
+    if !has_account("postgres") {
+        return Check::NotChecked("no postgres account here to run the checker as".into());
+    }
+    let mut passed = Vec::new();
+    for conf in confs {
+        let dir = conf.trim_end_matches("/postgresql.conf");
+        let version = dir.split('/').nth(3).unwrap_or_default();
+        let bin = format!("/usr/lib/postgresql/{version}/bin/postgres");
+        if !Path::new(&bin).exists() {
+            return Check::NotChecked(format!("PostgreSQL {version} is not installed here"));
+        }
+        let argv = vec![
+            bin.clone(),
+            "-D".into(),
+            dir.to_string(),
+            "-C".into(),
+            "data_directory".into(),
+        ];
+        match verdict(
+            "postgres -C",
+            run_in_tree(
+                host,
+                &["/etc/postgresql", "/var/lib/postgresql"],
+                &argv,
+                Some("postgres"),
+                false,
+            ),
+        ) {
+            Check::Passed(_) => passed.push(dir.to_string()),
+            other => return other,
+        }
+    }
+    Check::Passed(format!("postgres -C read {}", passed.join(", ")))
+}
+
+/// Whether an account exists on the machine running the checker (not the audited tree).
+fn has_account(name: &str) -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .is_ok_and(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
 }
 
 fn has_host_key(host: &Host) -> bool {

@@ -100,9 +100,11 @@ fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
 }
 
-fn rule_status(root: &Path, rule: &str) -> String {
+fn rule_status(root: &Path, rule: &str, config: &[String]) -> String {
     let out = rempart()
-        .args(["audit", "--format", "json", "--only", rule, "--root"])
+        .args(["audit", "--format", "json", "--only", rule])
+        .args(config)
+        .arg("--root")
         .arg(root)
         .output()
         .unwrap();
@@ -134,11 +136,7 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
     let mut fixed = BTreeMap::<String, usize>::new();
     for dir in support::all_cases() {
         let case = support::load_case(&dir);
-        if case.expect != "fail"
-            || !rules.contains(&case.rule)
-            || case.live
-            || case.config.is_some()
-        {
+        if case.expect != "fail" || !rules.contains(&case.rule) || case.live {
             continue;
         }
         let name = dir
@@ -148,9 +146,21 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
             .to_string();
         let tmp = support::materialise(&dir, &case);
         let root = tmp.path();
+        // The case's rempart.toml lives outside the tree (the tree is compared byte for byte).
+        let config_dir = tempfile::tempdir().unwrap();
+        let config: Vec<String> = match &case.config {
+            Some(text) => {
+                let path = config_dir.path().join("rempart.toml");
+                fs::write(&path, text).unwrap();
+                vec!["--config".into(), path.display().to_string()]
+            }
+            None => Vec::new(),
+        };
         let before = snapshot(root);
         let plan = rempart()
-            .args(["harden", "plan", "--json", "--only", &case.rule, "--root"])
+            .args(["harden", "plan", "--json", "--only", &case.rule])
+            .args(&config)
+            .arg("--root")
             .arg(root)
             .output()
             .unwrap();
@@ -161,9 +171,9 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
             continue;
         }
         let out = rempart()
-            .args([
-                "harden", "apply", "--unsafe", "--only", &case.rule, "--root",
-            ])
+            .args(["harden", "apply", "--unsafe", "--only", &case.rule])
+            .args(&config)
+            .arg("--root")
             .arg(root)
             .output()
             .unwrap();
@@ -174,12 +184,14 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
             ));
             continue;
         }
-        let status = rule_status(root, &case.rule);
+        let status = rule_status(root, &case.rule, &config);
         if status != "pass" {
             failures.push(format!("{name}: after the fix {} is {status}", case.rule));
         }
         let again = rempart()
-            .args(["harden", "plan", "--json", "--only", &case.rule, "--root"])
+            .args(["harden", "plan", "--json", "--only", &case.rule])
+            .args(&config)
+            .arg("--root")
             .arg(root)
             .output()
             .unwrap();
@@ -226,28 +238,7 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
 }
 
 fn seed_tree(host: &str) -> (support::Materialised, PathBuf) {
-    let variant = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rempart-audit/tests/hosts")
-        .join(host)
-        .join("insecure");
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        #[serde(default)]
-        modes: BTreeMap<String, String>,
-        #[serde(default)]
-        owners: BTreeMap<String, String>,
-        #[serde(default)]
-        dirs: Vec<String>,
-    }
-    let m: Manifest =
-        toml::from_str(&fs::read_to_string(variant.join("host.toml")).unwrap()).unwrap();
-    let case = support::Case {
-        modes: m.modes,
-        owners: m.owners,
-        dirs: m.dirs,
-        ..support::Case::default()
-    };
-    let tmp = support::materialise(&variant, &case);
+    let tmp = support::materialise_seed_host(host, "insecure");
     let root = tmp.path().to_path_buf();
     (tmp, root)
 }
@@ -412,4 +403,120 @@ fn with_a_confirm_the_changes_stay() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&hist.stdout).contains("confirmed"));
+}
+
+/// Required rules (sme) a seed host still fails after `harden apply --unsafe`, and why each has
+/// no automatic fix there. Keep it short and honest: the test fails when one of them passes.
+const SEED_LEFT: &[(&str, &str, &str)] = &[
+    (
+        "avmonitoring",
+        "UPD-AUTO-UPGRADES",
+        "the unattended-upgrades package is not installed: installing packages is apt's job",
+    ),
+    (
+        "avmonitoring",
+        "SVC-RUNS-AS-ROOT",
+        "the app directory belongs to root: no service account owns it, and rempart never creates accounts",
+    ),
+    (
+        "koprogo",
+        "UPD-AUTO-UPGRADES",
+        "the unattended-upgrades package is not installed: installing packages is apt's job",
+    ),
+    (
+        "koprogo",
+        "BAK-RETENTION",
+        "how many dumps to keep is a business decision, and pruning deletes data",
+    ),
+    (
+        "raspberry",
+        "UPD-AUTO-UPGRADES",
+        "the unattended-upgrades package is not installed: installing packages is apt's job",
+    ),
+    (
+        "raspberry",
+        "BAK-RETENTION",
+        "how many dumps to keep is a business decision, and pruning deletes data",
+    ),
+];
+
+#[test]
+fn seed_hosts_harden_to_sme_and_roll_back() {
+    let mut problems = Vec::new();
+    for host in ["avmonitoring", "koprogo", "raspberry"] {
+        let (_tmp, root) = seed_tree(host);
+        let original = snapshot(&root);
+        let out = rempart()
+            .args(["harden", "apply", "--unsafe", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{host}: apply failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let audit = rempart()
+            .args(["audit", "--format", "json", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let report = json(&audit.stdout);
+        let failing: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["required"] == true && f["status"] != "pass")
+            .filter(|f| f["applicable"] == true && f["status"] != "skip")
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["status"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let left: Vec<&str> = SEED_LEFT
+            .iter()
+            .filter(|(h, _, _)| *h == host)
+            .map(|(_, r, _)| *r)
+            .collect();
+        for f in &failing {
+            let id = f.split(' ').next().unwrap();
+            if !left.contains(&id) || !f.ends_with(" fail") {
+                problems.push(format!("{host}: {f} after harden apply"));
+            }
+        }
+        for id in &left {
+            if !failing.iter().any(|f| f.starts_with(&format!("{id} "))) {
+                problems.push(format!("{host}: {id} passes now: take it off SEED_LEFT"));
+            }
+        }
+        // The host converged: planning again finds nothing to do.
+        let again = rempart()
+            .args(["harden", "plan", "--json", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let again = json(&again.stdout);
+        if !again["changes"].as_array().unwrap().is_empty() {
+            problems.push(format!(
+                "{host}: a second plan is not empty: {}",
+                again["changes"]
+            ));
+        }
+        let out = rempart()
+            .args(["harden", "rollback", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{host}: rollback failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_same(&original, &snapshot(&root), &format!("{host} rolled back"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

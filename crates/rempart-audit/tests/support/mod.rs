@@ -184,6 +184,32 @@ pub fn materialise(dir: &Path, case: &Case) -> Materialised {
     Materialised { server, dir: tmp }
 }
 
+/// A seed host tree (`tests/hosts/<host>/<variant>`, variant `insecure` or `hardened`)
+/// materialised with the modes, owners and empty directories of its `host.toml`.
+pub fn materialise_seed_host(host: &str, variant: &str) -> Materialised {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rempart-audit/tests/hosts")
+        .join(host)
+        .join(variant);
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        #[serde(default)]
+        modes: std::collections::BTreeMap<String, String>,
+        #[serde(default)]
+        owners: std::collections::BTreeMap<String, String>,
+        #[serde(default)]
+        dirs: Vec<String>,
+    }
+    let m: Manifest = toml::from_str(&fs::read_to_string(dir.join("host.toml")).unwrap()).unwrap();
+    let case = Case {
+        modes: m.modes,
+        owners: m.owners,
+        dirs: m.dirs,
+        ..Case::default()
+    };
+    materialise(&dir, &case)
+}
+
 /// The audit report schema, compiled.
 pub fn report_schema() -> jsonschema::Validator {
     let text = fs::read_to_string(shared_dir().join("schemas/audit-report.schema.json")).unwrap();

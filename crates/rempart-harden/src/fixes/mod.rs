@@ -1,7 +1,13 @@
 //! The fixes: one function per fixable rule, in a table (greppable, one line per rule, like the
 //! rule registry). A fix reads the same facts as its rule and returns the intents that make the
-//! rule pass, preferring drop-ins the software reads over editing its main file.
+//! rule pass, preferring drop-ins the software reads over editing its main file. Rules that are
+//! deliberately left to the admin are listed in [`MANUAL`] with the reason.
 
+mod accounts;
+mod database;
+mod encryption;
+mod files;
+mod kernel;
 mod services;
 mod updates;
 
@@ -17,8 +23,72 @@ pub type FixFn = fn(&Ctx, &Finding) -> Result<Option<Fix>, String>;
 pub const FIXES: &[(&str, FixFn)] = &[
     // updates
     ("UPD-AUTO-UPGRADES", updates::auto_upgrades),
+    // kernel
+    ("KRN-SYNCOOKIES", kernel::sysctl),
+    ("KRN-IP-FORWARD", kernel::sysctl),
+    ("KRN-RP-FILTER", kernel::sysctl),
+    ("KRN-LOG-MARTIANS", kernel::sysctl),
+    ("KRN-SOURCE-ROUTE", kernel::sysctl),
+    ("KRN-ACCEPT-REDIRECTS", kernel::sysctl),
+    ("KRN-SEND-REDIRECTS", kernel::sysctl),
+    ("KRN-ASLR", kernel::sysctl),
+    ("KRN-KPTR-RESTRICT", kernel::sysctl),
+    ("KRN-DMESG-RESTRICT", kernel::sysctl),
+    ("KRN-SUID-DUMPABLE", kernel::sysctl),
+    ("KRN-CORE-DUMPS", kernel::core_dumps),
+    // accounts
+    ("ACC-EMPTY-PASSWORD", accounts::empty_password),
+    ("ACC-ROOT-PASSWORD", accounts::root_password),
+    ("ACC-SERVICE-SHELL", accounts::service_shell),
+    // files
+    ("FILE-WORLD-WRITABLE", files::world_writable),
+    ("FILE-SECRETS-PERMS", files::secrets_perms),
+    ("FILE-SENSITIVE-ETC", files::sensitive_etc),
+    // database
+    ("DB-PG-LISTEN", database::pg::listen),
+    ("DB-PG-HBA-TRUST", database::pg::hba_trust),
+    ("DB-PG-HBA-WEAK-AUTH", database::pg::hba_weak),
+    ("DB-PG-HBA-OPEN", database::pg::hba_open),
+    (
+        "DB-PG-PASSWORD-ENCRYPTION",
+        database::pg::password_encryption,
+    ),
+    ("DB-PG-DATADIR-PERMS", database::pg::datadir),
+    ("DB-MY-BIND", database::my::bind),
+    ("DB-MY-LOCAL-INFILE", database::my::local_infile),
+    ("DB-MY-SYMLINKS", database::my::symlinks),
+    ("DB-MY-DATADIR-PERMS", database::my::datadir),
+    // encryption
+    ("ENC-KEYFILE-PERMS", encryption::keyfile_perms),
     // services
     ("SVC-SANDBOXING", services::sandboxing),
+    ("SVC-BIND-ALL", services::bind_all),
+    ("SVC-DEV-MODE", services::dev_mode),
+    ("SVC-RUNS-AS-ROOT", services::runs_as_root),
+    ("SVC-ACCOUNT-SHELL", services::account_shell),
+];
+
+/// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
+pub const MANUAL: &[(&str, &str)] = &[
+    // kernel
+    ("KRN-SYSCTL-DRIFT", "whether the file or the running value is the one wanted is the admin's call: `sysctl --system` applies the files; a runtime value to keep goes into /etc/sysctl.d"),
+    // accounts
+    ("ACC-UID0", "a second uid-0 account is a backdoor or a mistake: find who made it and why, then userdel it or give it its own uid"),
+    ("ACC-ADMINS", "who administers the host is the admin's decision: add or remove members of sudo/wheel and sudoers grants by hand"),
+    ("ACC-SUDO-NOPASSWD", "removing NOPASSWD can stop automation (deploy users, cloud-init) and the admin's own sudo: edit the grant with visudo"),
+    // database
+    ("DB-PG-SSL", "TLS needs a certificate the clients trust and hostssl records they can use: turn ssl on with your certificate, or keep PostgreSQL on loopback (DB-PG-LISTEN's fix)"),
+    ("DB-PG-SUPERUSER-APP", "live database state: ALTER ROLE ... NOSUPERUSER once the application's grants are in place"),
+    ("DB-MY-SECURE-INSTALL", "live database state: run mariadb-secure-installation (anonymous users, remote root, test database)"),
+    ("DB-MY-APP-PRIVILEGES", "live database state: REVOKE the global or ALL privileges and GRANT what the application uses"),
+    // encryption
+    ("ENC-DATA-VOLUMES", "moving a data directory onto a LUKS volume is a migration with the server stopped: see `rempart explain ENC-DATA-VOLUMES`"),
+    // backup
+    ("BAK-SCHEDULED", "what to back up, where and when is the admin's plan: add the job (cron or a systemd timer) by hand"),
+    ("BAK-ENCRYPTED", "encrypting dumps needs a key kept off the host (gpg or age recipient): add it to the backup job by hand"),
+    ("BAK-OFFSITE", "an off-site copy needs a destination and its credentials: add rclone/restic/borg to the job by hand"),
+    ("BAK-FRESH", "a stale backup means the job fails or stopped: read its logs; rempart does not run backups"),
+    ("BAK-RETENTION", "how many dumps to keep is a business decision and pruning deletes data: add `find DIR -mtime +N -delete`, restic forget or borg prune to the job by hand"),
 ];
 
 /// The fix of a rule, if it has one.
@@ -26,9 +96,33 @@ pub fn find(rule: &str) -> Option<FixFn> {
     FIXES.iter().find(|(id, _)| *id == rule).map(|(_, f)| *f)
 }
 
+/// Why a rule has no automatic fix, when that is deliberate.
+pub fn manual(rule: &str) -> Option<&'static str> {
+    MANUAL.iter().find(|(id, _)| *id == rule).map(|(_, r)| *r)
+}
+
 /// The header of every drop-in rempart writes.
 pub fn header(comment: &str, rules: &str) -> String {
     format!(
         "{comment} Written by `rempart harden` ({rules}). `rempart harden rollback` removes it.\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rempart_audit::registry::RULES;
+
+    #[test]
+    fn tables_name_real_rules_once() {
+        let mut seen = std::collections::HashSet::new();
+        for id in FIXES
+            .iter()
+            .map(|(id, _)| *id)
+            .chain(MANUAL.iter().map(|(id, _)| *id))
+        {
+            assert!(RULES.iter().any(|r| r.id == id), "{id} is not a rule");
+            assert!(seen.insert(id), "{id} is listed twice");
+        }
+    }
 }

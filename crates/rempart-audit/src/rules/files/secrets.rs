@@ -146,6 +146,49 @@ fn check(ctx: &Ctx) -> Outcome {
     Outcome::pass(format!("{} secret files are private", good.len())).with_all(good)
 }
 
+/// A secret file the rule finds exposed, as the fix needs it: which test it fails.
+#[derive(Debug, Clone)]
+pub struct Exposed {
+    pub path: String,
+    /// A key file named in /etc/crypttab (must be owned by root).
+    pub crypttab_key: bool,
+    /// Group or others have access.
+    pub access: bool,
+    /// Owned by a login user or an unknown uid.
+    pub owner: bool,
+    pub meta: Meta,
+}
+
+/// The secret files this rule fails, judged as [`RULE`] judges them, and the read errors.
+pub fn exposed(ctx: &Ctx) -> (Vec<Exposed>, Vec<HostError>) {
+    let db = ctx.fact::<AccountDb>();
+    let scan = ctx.fact::<FileScan>();
+    let mut errors: Vec<HostError> = Vec::new();
+    let mut out = Vec::new();
+    for c in candidates(ctx, &scan, &mut errors) {
+        let meta = match ctx.host.metadata(&c.path) {
+            Ok(Some(m)) if m.kind == FileKind::File => m,
+            Ok(_) => continue,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let access = !access_ok(&db, &c, &meta);
+        let owner = !owner_ok(&db, &scan, &c, &meta);
+        if access || owner {
+            out.push(Exposed {
+                path: c.path,
+                crypttab_key: c.kind == Kind::CrypttabKey,
+                access,
+                owner,
+                meta,
+            });
+        }
+    }
+    (out, errors)
+}
+
 fn candidates(ctx: &Ctx, scan: &FileScan, errors: &mut Vec<HostError>) -> Vec<Candidate> {
     let host = ctx.host;
     let mut out: Vec<Candidate> = Vec::new();

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 /// The units that run applications (not container engines, not one-shot admin jobs): the ones
 /// these rules judge. `Err` is the not-applicable outcome when there are none.
-pub(crate) fn app_units(ctx: &Ctx) -> Result<(Arc<Discovery>, Vec<usize>), Outcome> {
+pub fn app_units(ctx: &Ctx) -> Result<(Arc<Discovery>, Vec<usize>), Outcome> {
     let d = ctx.fact::<Discovery>();
     let idx: Vec<usize> = d
         .units

@@ -1,0 +1,311 @@
+//! `rempart harden apply` with the software's own checkers, on fixture trees: a fix is kept only
+//! when the checker accepts it (`visudo -c` in strict mode, `postgres -C`, `mariadbd --help
+//! --verbose`), and a change a checker refuses is undone. The same programs, run by the test in
+//! a private mount namespace over the tree, are the oracle of what the server will read.
+//!
+//! Needs root (mount namespaces) and the Debian packages sudo, postgresql and mariadb-server
+//! (`scripts/test-deps`); a missing one fails the test with its name.
+
+#[path = "../../rempart-audit/tests/support/mod.rs"]
+mod support;
+
+use assert_cmd::Command;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin/postgres";
+
+fn require(paths: &[&str]) {
+    for p in paths {
+        assert!(
+            Path::new(p).exists(),
+            "{p} is missing: run scripts/test-deps (sudo, postgresql, mariadb-server)"
+        );
+    }
+}
+
+fn case(rel: &str) -> support::Materialised {
+    let dir = support::fixtures_dir().join(rel);
+    let c = support::load_case(&dir);
+    support::materialise(&dir, &c)
+}
+
+/// `rempart harden apply --unsafe --only RULES` with the checkers on; (exit code, stdout).
+fn apply(root: &Path, only: &str) -> (i32, String) {
+    let out = Command::cargo_bin("rempart")
+        .unwrap()
+        .env_remove("REMPART_HARDEN_NO_CHECK")
+        .args(["harden", "apply", "--unsafe", "--only", only, "--root"])
+        .arg(root)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn status(root: &Path, rule: &str) -> String {
+    let out = Command::cargo_bin("rempart")
+        .unwrap()
+        .args(["audit", "--format", "json", "--only", rule, "--root"])
+        .arg(root)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["findings"][0]["status"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Run `cmd` (a shell command) in a private mount namespace where `binds` (tree path, real
+/// path) cover the real files; (success, stdout + stderr).
+fn in_tree(root: &Path, binds: &[&str], cmd: &str) -> (bool, String) {
+    let mut script = String::from("set -e\n");
+    for b in binds {
+        script.push_str(&format!("mount --bind '{}{b}' '{b}'\n", root.display()));
+    }
+    script.push_str(cmd);
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn visudo(root: &Path) -> (bool, String) {
+    in_tree(root, &["/etc/sudoers", "/etc/sudoers.d"], "visudo -c")
+}
+
+fn rollback(root: &Path) {
+    Command::cargo_bin("rempart")
+        .unwrap()
+        .args(["harden", "rollback", "--root"])
+        .arg(root)
+        .assert()
+        .success();
+}
+
+#[test]
+fn sudoers_modes_fixed_pass_visudo_strict_check() {
+    require(&["/usr/sbin/visudo", "/etc/sudoers", "/etc/sudoers.d"]);
+    let t = case("files/sensitive-etc/sudoers-d-group-writable.fail");
+    let root = t.path();
+    let (ok, msg) = visudo(root);
+    assert!(
+        !ok,
+        "visudo accepted a group-writable sudoers.d file: {msg}"
+    );
+    assert!(msg.contains("bad permissions"), "{msg}");
+    let (code, out) = apply(root, "FILE-SENSITIVE-ETC");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("sudoers: checked"), "{out}");
+    let (ok, msg) = visudo(root);
+    assert!(ok, "visudo refuses the fixed tree: {msg}");
+    assert_eq!(status(root, "FILE-SENSITIVE-ETC"), "pass");
+    rollback(root);
+    let m = fs::metadata(root.join("etc/sudoers.d/ops")).unwrap();
+    assert_eq!((m.mode() & 0o7777, m.uid()), (0o664, 1000));
+}
+
+#[test]
+fn a_change_visudo_refuses_is_undone() {
+    require(&["/usr/sbin/visudo", "/etc/sudoers", "/etc/sudoers.d"]);
+    let t = case("files/sensitive-etc/sudoers-d-group-writable.fail");
+    let root = t.path();
+    let ops = root.join("etc/sudoers.d/ops");
+    let mut text = fs::read_to_string(&ops).unwrap();
+    text.push_str("ops ALL=(ALL) ALL ALL oops\n");
+    fs::write(&ops, &text).unwrap();
+    let (code, out) = apply(root, "FILE-SENSITIVE-ETC");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("sudoers: the checker refused"), "{out}");
+    assert!(
+        out.contains("syntax error"),
+        "visudo's reason is shown: {out}"
+    );
+    let m = fs::metadata(&ops).unwrap();
+    assert_eq!(
+        (m.mode() & 0o7777, m.uid()),
+        (0o664, 1000),
+        "the refused change was undone"
+    );
+    assert_eq!(fs::read_to_string(&ops).unwrap(), text);
+}
+
+fn postgres_c(root: &Path, param: &str) -> String {
+    let (ok, out) = in_tree(
+        root,
+        &["/etc/postgresql", "/var/lib/postgresql"],
+        &format!(
+            "runuser -u postgres -- {PG_BIN} -D /etc/postgresql/15/main -C {param} 2>/dev/null"
+        ),
+    );
+    assert!(ok, "postgres -C {param}: {out}");
+    out.trim().to_string()
+}
+
+/// A cluster tree postgres can read: the data directory exists and belongs to postgres.
+fn pg_tree(rel: &str) -> support::Materialised {
+    require(&[PG_BIN, "/etc/postgresql", "/var/lib/postgresql"]);
+    let t = case(rel);
+    let data = t.path().join("var/lib/postgresql/15/main");
+    fs::create_dir_all(&data).unwrap();
+    let pg = std::process::Command::new("id")
+        .args(["-u", "postgres"])
+        .output()
+        .unwrap();
+    let uid: u32 = String::from_utf8_lossy(&pg.stdout).trim().parse().unwrap();
+    for d in [
+        "var/lib/postgresql",
+        "var/lib/postgresql/15",
+        "var/lib/postgresql/15/main",
+    ] {
+        std::os::unix::fs::chown(t.path().join(d), Some(uid), None).unwrap();
+    }
+    for e in fs::read_dir(&data).unwrap() {
+        std::os::unix::fs::chown(e.unwrap().path(), Some(uid), None).unwrap();
+    }
+    t
+}
+
+#[test]
+fn postgres_settings_pass_postgres_c() {
+    for (rel, rule, param, want) in [
+        (
+            "database/pg-listen/conf-d-star.fail",
+            "DB-PG-LISTEN",
+            "listen_addresses",
+            "localhost",
+        ),
+        (
+            "database/pg-listen/alter-system-override.fail",
+            "DB-PG-LISTEN",
+            "listen_addresses",
+            "localhost",
+        ),
+        (
+            "database/pg-password-encryption/md5.fail",
+            "DB-PG-PASSWORD-ENCRYPTION",
+            "password_encryption",
+            "scram-sha-256",
+        ),
+    ] {
+        let t = pg_tree(rel);
+        let root = t.path();
+        assert_ne!(postgres_c(root, param), want, "{rel}: already {want}");
+        let (code, out) = apply(root, rule);
+        assert_eq!(code, 0, "{rel}: {out}");
+        assert!(out.contains("postgresql: checked"), "{rel}: {out}");
+        assert_eq!(
+            postgres_c(root, param),
+            want,
+            "{rel}: PostgreSQL reads another value"
+        );
+        assert_eq!(status(root, rule), "pass", "{rel}");
+        rollback(root);
+    }
+}
+
+#[test]
+fn a_setting_postgres_refuses_is_undone() {
+    let t = pg_tree("database/pg-listen/conf-d-star.fail");
+    let root = t.path();
+    let conf = root.join("etc/postgresql/15/main/conf.d/10-remote.conf");
+    let mut text = fs::read_to_string(&conf).unwrap();
+    text.push_str("listen_adresses = 'typo'\n");
+    fs::write(&conf, &text).unwrap();
+    let (code, out) = apply(root, "DB-PG-LISTEN");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("postgresql: the checker refused"), "{out}");
+    assert!(
+        out.contains("listen_adresses"),
+        "the reason names the parameter: {out}"
+    );
+    assert!(
+        !root
+            .join("etc/postgresql/15/main/conf.d/90-rempart.conf")
+            .exists(),
+        "the refused drop-in was removed"
+    );
+}
+
+#[test]
+fn mariadb_options_pass_mariadbd() {
+    require(&["/usr/sbin/mariadbd", "/etc/mysql"]);
+    let t = case("database/my-bind/later-file-overrides.fail");
+    let root = t.path();
+    let read = |root: &Path| {
+        let (ok, out) = in_tree(
+            root,
+            &["/etc/mysql"],
+            "mariadbd --help --verbose 2>/dev/null",
+        );
+        assert!(ok, "mariadbd --help --verbose: {out}");
+        let value = |name: &str| {
+            out.lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("")
+                .to_string()
+        };
+        (
+            value("bind-address"),
+            value("local-infile"),
+            value("symbolic-links"),
+        )
+    };
+    assert_eq!(read(root), ("0.0.0.0".into(), "TRUE".into(), "TRUE".into()));
+    let (code, out) = apply(root, "DB-MY-BIND,DB-MY-LOCAL-INFILE,DB-MY-SYMLINKS");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("mariadb: checked"), "{out}");
+    assert_eq!(
+        read(root),
+        ("127.0.0.1".into(), "FALSE".into(), "FALSE".into())
+    );
+    for rule in ["DB-MY-BIND", "DB-MY-LOCAL-INFILE", "DB-MY-SYMLINKS"] {
+        assert_eq!(status(root, rule), "pass", "{rule}");
+    }
+    let dropin = root.join("etc/mysql/mariadb.conf.d/90-rempart.cnf");
+    assert_eq!(
+        fs::metadata(&dropin).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    rollback(root);
+    assert!(!dropin.exists());
+}
+
+#[test]
+fn seed_hosts_hardened_pass_the_checkers() {
+    require(&[
+        PG_BIN,
+        "/etc/postgresql",
+        "/var/lib/postgresql",
+        "/usr/sbin/mariadbd",
+        "/etc/mysql",
+    ]);
+    for (host, checked) in [
+        ("avmonitoring", "postgresql: checked"),
+        ("koprogo", ""),
+        ("raspberry", "mariadb: checked"),
+    ] {
+        let t = support::materialise_seed_host(host, "insecure");
+        let (code, out) = apply(t.path(), "");
+        assert_eq!(code, 0, "{host}: {out}");
+        assert!(!out.contains("refused"), "{host}: {out}");
+        assert!(out.contains(checked), "{host}: {out}");
+    }
+}
