@@ -36,6 +36,10 @@ pub struct Plan {
     pub fixes: Vec<PlannedFix>,
     pub changes: Vec<FileChange>,
     pub skipped: Vec<Skipped>,
+    /// Whether access remains once applied ([`crate::lockout::check`]), computed for plans
+    /// with unsafe fixes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::lockout::Access>,
 }
 
 impl Plan {
@@ -107,7 +111,10 @@ pub fn plan(
         let Some(fix_fn) = fixes::find(&f.id) else {
             skipped.push(Skipped {
                 rule: f.id.clone(),
-                reason: "no automatic fix: see `rempart explain` for the manual remediation".into(),
+                reason: fixes::manual(&f.id).map_or_else(
+                    || "no automatic fix: see `rempart explain` for the manual remediation".into(),
+                    |why| format!("no automatic fix: {why}"),
+                ),
             });
             continue;
         };
@@ -189,6 +196,7 @@ pub fn plan(
             fixes: planned,
             changes,
             skipped,
+            access: None,
         },
         report,
     ))
@@ -256,6 +264,13 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
                 }
             }
             let at = ((*before as usize).saturating_sub(1)).min(lines.len());
+            if lines
+                .get(at)
+                .is_some_and(|l| l.trim_end_matches(['\n', '\r']) == new.as_str())
+            {
+                // Another fix already inserted the same line there.
+                return Ok(());
+            }
             lines.insert(at, format!("{new}\n"));
             *content = lines.concat().into_bytes();
             Ok(())

@@ -160,6 +160,27 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
             // fixture of each fixable rule must be fixable (checked below).
             continue;
         }
+        if plan["access"]["ok"] == false {
+            // An unsafe fix on a tree where no admin could get in afterwards: even --unsafe must
+            // refuse it and leave the tree alone.
+            let out = rempart()
+                .args([
+                    "harden", "apply", "--unsafe", "--only", &case.rule, "--root",
+                ])
+                .arg(root)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2) || !err.contains("does not show that access remains") {
+                failures.push(format!(
+                    "{name}: an unsafe fix without access was not refused: {err}"
+                ));
+            }
+            if snapshot(root) != before {
+                failures.push(format!("{name}: a refused apply changed the tree"));
+            }
+            continue;
+        }
         let out = rempart()
             .args([
                 "harden", "apply", "--unsafe", "--only", &case.rule, "--root",
