@@ -450,6 +450,35 @@ mod tests {
         assert!(err.contains("changed since the audit"), "{err}");
     }
 
+    #[test]
+    fn the_same_line_inserted_by_two_fixes_is_inserted_once() {
+        let mut s = FileState::File {
+            content: b"# head\nPort 22\n".to_vec(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        };
+        let insert = |before: u32, text: &str| Intent::InsertLine {
+            path: "/x".into(),
+            before,
+            text: text.into(),
+        };
+        for _ in 0..2 {
+            apply_intent(&mut s, &insert(2, "# note")).unwrap();
+            apply_intent(&mut s, &insert(3, "Include /y")).unwrap();
+        }
+        assert_eq!(
+            s.content().unwrap(),
+            b"# head\n# note\nInclude /y\nPort 22\n"
+        );
+        // A different line at the same place is still inserted.
+        apply_intent(&mut s, &insert(2, "# other")).unwrap();
+        assert_eq!(
+            s.content().unwrap(),
+            b"# head\n# other\n# note\nInclude /y\nPort 22\n"
+        );
+    }
+
     proptest! {
         #[test]
         fn set_line_is_idempotent(text in "[a-zA-Z0-9 =#\\n\\[\\]/._-]{0,200}", v in "[a-z0-9]{1,8}") {

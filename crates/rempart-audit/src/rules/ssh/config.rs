@@ -585,6 +585,40 @@ mod tests {
     }
 
     #[test]
+    fn include_sites_record_what_each_file_follows() {
+        let t = tempfile::tempdir().unwrap();
+        let ssh = t.path().join("etc/ssh/sshd_config.d");
+        std::fs::create_dir_all(&ssh).unwrap();
+        std::fs::write(
+            t.path().join("etc/ssh/sshd_config"),
+            "Port 22\nInclude sshd_config.d/*.conf\nMatch User x\n  Include /etc/ssh/none/*\n",
+        )
+        .unwrap();
+        std::fs::write(ssh.join("10-a.conf"), "X11Forwarding no\nLogLevel INFO\n").unwrap();
+        std::fs::write(ssh.join("50-b.conf"), "MaxAuthTries 3\n").unwrap();
+        let host = Host::tree(t.path()).unwrap();
+        let c = ParsedConfig::load(&host, MAIN_CONFIG, &ParseEnv::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.includes.len(), 2);
+        let s = &c.includes[0];
+        assert_eq!((s.file, s.line, s.block), (0, 2, None));
+        assert_eq!(s.pattern, "/etc/ssh/sshd_config.d/*.conf");
+        assert_eq!(
+            s.files,
+            [
+                ("/etc/ssh/sshd_config.d/10-a.conf".to_string(), 1),
+                ("/etc/ssh/sshd_config.d/50-b.conf".to_string(), 3)
+            ]
+        );
+        assert_eq!(s.end, 4);
+        assert_eq!(
+            (c.includes[1].block, c.includes[1].files.len()),
+            (Some(0), 0)
+        );
+    }
+
+    #[test]
     fn global_keywords_are_allowed_after_match_all() {
         let c = parse("Match all\nCiphers aes256-ctr\n");
         assert!(c.errors.is_empty(), "{:?}", c.errors);
