@@ -63,8 +63,22 @@ struct Placement {
 }
 
 impl Placement {
-    fn of(l: &Loaded) -> Placement {
+    fn of(l: &Loaded) -> Result<Placement, String> {
         let p = &l.parsed;
+        // Read inside a Match block, the drop-in's settings would apply to some connections
+        // only, and sshd refuses global keywords there.
+        if let Some(s) = p
+            .includes
+            .iter()
+            .find(|s| !p.always_applies(s.block) && glob_matches(&s.pattern, DROPIN))
+        {
+            return Err(format!(
+                "{}:{} includes {} inside a Match block, where {DROPIN} would be read too: move that Include out of the Match block first",
+                p.path(s.file),
+                s.line,
+                s.pattern
+            ));
+        }
         let site = p
             .includes
             .iter()
@@ -77,20 +91,20 @@ impl Placement {
                 .iter()
                 .find(|(path, _)| path.as_str() >= DROPIN)
                 .map_or(site.end, |(_, before)| *before);
-            return Placement {
+            return Ok(Placement {
                 boundary,
                 insert_at: None,
-            };
+            });
         }
         let lines = p.files.first().map_or(&[][..], |f| f.lines.as_slice());
         let first = lines
             .iter()
             .position(|l| lexer::split(l) != Line::Skip)
             .unwrap_or(lines.len());
-        Placement {
+        Ok(Placement {
             boundary: 0,
             insert_at: Some(u32::try_from(first + 1).unwrap_or(u32::MAX)),
-        }
+        })
     }
 
     /// The `Include` lines to insert (the same in every ssh fix, so a second one is a no-op).
@@ -190,8 +204,8 @@ fn settings_fix(
     settings: &[Setting],
     conns: &[Conn],
     safety: Safety,
-) -> Fix {
-    let place = Placement::of(l);
+) -> Result<Fix, String> {
+    let place = Placement::of(l)?;
     let mut intents = place.intents();
     let mut edits: BTreeMap<(String, u32), String> = BTreeMap::new();
     let mut left = Vec::new();
@@ -244,12 +258,12 @@ fn settings_fix(
             left.join(", ")
         ));
     }
-    Fix {
+    Ok(Fix {
         rule: rule.into(),
         summary,
         safety,
         intents,
-    }
+    })
 }
 
 fn one(
@@ -272,7 +286,7 @@ fn one(
             &[s],
             &[Conn::default()],
             safety,
-        )))
+        )?))
     })
 }
 
@@ -304,7 +318,7 @@ pub fn root_login(ctx: &Ctx, _f: &Finding) -> Result<Option<Fix>, String> {
             &[s],
             &[Conn::default(), root],
             Safety::Unsafe(safety),
-        )))
+        )?))
     })
 }
 
@@ -473,7 +487,7 @@ fn algorithm_fix(
             &[s],
             &[Conn::default()],
             Safety::Safe,
-        )))
+        )?))
     })
 }
 
@@ -546,7 +560,7 @@ pub fn hostkey_algorithms(ctx: &Ctx, _f: &Finding) -> Result<Option<Fix>, String
             &[s],
             &[Conn::default()],
             Safety::Safe,
-        );
+        )?;
         fix.summary.push_str(
             "; clients that pinned only the ECDSA host key are asked to accept the Ed25519 or RSA one",
         );
@@ -607,7 +621,7 @@ pub fn allow_users(ctx: &Ctx, _f: &Finding) -> Result<Option<Fix>, String> {
             Safety::Unsafe(format!(
                 "only {value} may log in over SSH; every other account is refused"
             )),
-        )))
+        )?))
     })
 }
 
@@ -694,5 +708,148 @@ mod tests {
             lexer::split(&commented("\tX11Forwarding yes", "R")),
             Line::Skip
         );
+    }
+
+    use crate::change::FileState;
+    use proptest::prelude::*;
+    use rempart_audit::engine::{AuditOptions, Selector};
+    use rempart_audit::host::Host;
+    use rempart_audit::{AuditConfig, Status};
+
+    /// The rules whose fix only writes settings (AllowUsers needs accounts, host keys files).
+    const SETTING_RULES: &[&str] = &[
+        "SSH-ROOT-LOGIN",
+        "SSH-PASSWORD-AUTH",
+        "SSH-KBD-INTERACTIVE",
+        "SSH-EMPTY-PASSWORDS",
+        "SSH-MAX-AUTH-TRIES",
+        "SSH-LOGIN-GRACE-TIME",
+        "SSH-X11-FORWARDING",
+        "SSH-LOG-LEVEL",
+        "SSH-CIPHERS",
+        "SSH-MACS",
+        "SSH-KEX",
+    ];
+
+    fn line() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "PermitRootLogin yes",
+            "PermitRootLogin prohibit-password",
+            "PasswordAuthentication yes",
+            "PasswordAuthentication no",
+            "ChallengeResponseAuthentication yes",
+            "KbdInteractiveAuthentication yes",
+            "UsePAM yes",
+            "PermitEmptyPasswords yes",
+            "MaxAuthTries 6",
+            "maxauthtries=2",
+            "LoginGraceTime 0",
+            "LoginGraceTime 1m",
+            "X11Forwarding yes",
+            "LogLevel INFO",
+            "LogLevel DEBUG3",
+            "Ciphers +aes256-cbc",
+            "MACs -*sha1*",
+            "KexAlgorithms +diffie-hellman-group14-sha1",
+            "# a comment",
+            "",
+            "Match User root",
+            "Match all",
+            "Match Address 10.0.0.0/8",
+            "    PermitRootLogin yes",
+            "    X11Forwarding yes",
+            "    PasswordAuthentication yes",
+        ])
+        .prop_map(String::from)
+    }
+
+    fn plan_on(root: &std::path::Path) -> crate::plan::Plan {
+        let host = Host::tree(root).unwrap();
+        let opts = AuditOptions {
+            only: SETTING_RULES
+                .iter()
+                .map(|r| Selector::Id((*r).to_string()))
+                .collect(),
+            ..AuditOptions::default()
+        };
+        crate::plan::plan(&host, &AuditConfig::default(), &opts)
+            .unwrap()
+            .0
+    }
+
+    /// Regression (found by the property below): with `sshd_config.d/*.conf` included inside a
+    /// Match block, the drop-in would be read there too and sshd refuses global keywords there.
+    #[test]
+    fn a_glob_include_inside_match_is_declined_not_broken() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("etc/ssh/sshd_config.d")).unwrap();
+        std::fs::write(
+            t.path().join("etc/ssh/sshd_config"),
+            "Match User root\nInclude /etc/ssh/sshd_config.d/*.conf\n",
+        )
+        .unwrap();
+        let plan = plan_on(t.path());
+        assert!(plan.changes.is_empty(), "{:?}", plan.fixes);
+        let grace = plan
+            .skipped
+            .iter()
+            .find(|s| s.rule == "SSH-LOGIN-GRACE-TIME")
+            .unwrap();
+        assert!(
+            grace.reason.contains("/etc/ssh/sshd_config:2")
+                && grace.reason.contains("inside a Match block"),
+            "{}",
+            grace.reason
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Whatever the layout (Include or not, where, drop-ins sorting before or after
+        /// 00-rempart.conf, values above the Include, Match blocks), every fix planned makes its
+        /// rule pass once written, and planning again changes nothing.
+        #[test]
+        fn setting_fixes_converge_on_random_layouts(
+            main in proptest::collection::vec(line(), 0..8),
+            dropin in proptest::collection::vec(line(), 0..4),
+            include_at in proptest::option::of(0usize..8),
+            name in prop::sample::select(vec!["00-aaa.conf", "10-local.conf", "50-cloud-init.conf", "99-z.conf"]),
+        ) {
+            let t = tempfile::tempdir().unwrap();
+            let ssh = t.path().join("etc/ssh/sshd_config.d");
+            std::fs::create_dir_all(&ssh).unwrap();
+            let mut lines = main.clone();
+            if let Some(at) = include_at {
+                lines.insert(at.min(lines.len()), "Include /etc/ssh/sshd_config.d/*.conf".into());
+            }
+            std::fs::write(t.path().join("etc/ssh/sshd_config"), lines.join("\n") + "\n").unwrap();
+            std::fs::write(ssh.join(name), dropin.join("\n") + "\n").unwrap();
+            let plan = plan_on(t.path());
+            for c in &plan.changes {
+                let real = t.path().join(c.path.trim_start_matches('/'));
+                match &c.after {
+                    FileState::File { content, .. } => std::fs::write(&real, content).unwrap(),
+                    other => panic!("{}: unexpected {other:?}", c.path),
+                }
+            }
+            let host = Host::tree(t.path()).unwrap();
+            let opts = AuditOptions {
+                only: plan.fixes.iter().map(|f| Selector::Id(f.rule.clone())).collect(),
+                ..AuditOptions::default()
+            };
+            if !plan.fixes.is_empty() {
+                let report = rempart_audit::engine::run(&host, &AuditConfig::default(), &opts);
+                for f in &report.findings {
+                    prop_assert_eq!(
+                        f.status, Status::Pass,
+                        "{} after its fix: {}\n{}", f.id, f.message,
+                        std::fs::read_to_string(t.path().join("etc/ssh/sshd_config")).unwrap()
+                    );
+                }
+            }
+            let again = plan_on(t.path());
+            prop_assert!(again.changes.is_empty(), "planning again: {:?}", again.fixes);
+        }
     }
 }

@@ -107,7 +107,8 @@ pub fn check(
         extra.extend(l.parsed.files.iter().map(|f| f.path.clone()));
         extra.extend(key_files(l));
     }
-    let mut tree = scratch::Scratch::of_plan(host, plan, &extra)?;
+    let packages = before.fact::<rempart_audit::facts::Packages>();
+    let mut tree = scratch::Scratch::of_plan(host, &packages, plan, &extra)?;
     let after_host = tree.host()?;
     // The plan may point sshd at other key files: copy those too, then judge.
     {

@@ -1,14 +1,17 @@
 //! A scratch root tree: a private temporary directory holding copies of the host files the access
 //! checks read (accounts, the sshd configuration with every file it includes, the admins'
-//! authorized keys with the modes and owners of the directories above them, the dpkg database,
-//! the firewall configuration), with the plan's changes written over them. The audit engine then
-//! judges it as a `--root` tree: the host itself is only read.
+//! authorized keys with the modes and owners of the directories above them, the installed
+//! versions of the packages concerned, the firewall configuration), with the plan's changes
+//! written over them. The audit engine then judges it as a `--root` tree: the host itself is
+//! only read.
 //!
 //! Private host keys and `/etc/shadow` are never copied: no check needs them.
 
 use crate::change::FileState;
 use crate::plan::Plan;
 use crate::HardenError;
+use rempart_audit::facts::packages::DPKG_STATUS;
+use rempart_audit::facts::Packages;
 use rempart_audit::host::{FileKind, Host};
 use std::collections::BTreeSet;
 use std::fs;
@@ -20,7 +23,6 @@ pub const COPIED: &[&str] = &[
     "/etc/passwd",
     "/etc/group",
     "/etc/services",
-    "/var/lib/dpkg/status",
     "/etc/ssh",
     // What a firewall check reads: the configurations loaded at boot and fail2ban's.
     "/etc/default/ufw",
@@ -33,6 +35,17 @@ pub const COPIED: &[&str] = &[
 
 /// Programs whose presence the checks test (copied as empty files).
 const MARKERS: &[&str] = &["/usr/sbin/sshd"];
+
+/// Packages whose installed version the checks read: the scratch dpkg database lists only them
+/// (the host's can be megabytes).
+const PACKAGES: &[&str] = &[
+    "openssh-server",
+    "ufw",
+    "nftables",
+    "iptables-persistent",
+    "netfilter-persistent",
+    "fail2ban",
+];
 
 /// Entries copied from one directory before giving up (a hostile tree).
 const WALK_LIMIT: usize = 20_000;
@@ -205,12 +218,35 @@ impl Scratch {
         self.write(host, path, &state)
     }
 
-    /// The tree the checks read: [`COPIED`], the markers, `extra` host files, then the plan's
-    /// changes over them.
-    pub fn of_plan(host: &Host, plan: &Plan, extra: &[String]) -> Result<Scratch, HardenError> {
+    /// The tree the checks read: [`COPIED`], the markers, a dpkg database with the versions of
+    /// [`PACKAGES`] (when the host has one), `extra` host files, then the plan's changes over
+    /// them.
+    pub fn of_plan(
+        host: &Host,
+        packages: &Packages,
+        plan: &Plan,
+        extra: &[String],
+    ) -> Result<Scratch, HardenError> {
         let mut s = Scratch::new()?;
         for p in COPIED {
             s.copy(host, p)?;
+        }
+        if packages.known() {
+            let status: String = PACKAGES
+                .iter()
+                .filter_map(|p| {
+                    packages.version(p).map(|v| {
+                        format!("Package: {p}\nStatus: install ok installed\nVersion: {v}\n\n")
+                    })
+                })
+                .collect();
+            let state = FileState::File {
+                content: status.into_bytes(),
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+            };
+            s.write(host, DPKG_STATUS, &state)?;
         }
         for p in MARKERS {
             s.mark(host, p)?;

@@ -288,3 +288,25 @@ fn an_allow_users_plan_naming_another_account_is_caught() {
         a.missing
     );
 }
+
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn ssh_connection_parsing_never_panics(s in "\\PC{0,80}") {
+        let _ = Client::from_ssh_connection(&s);
+    }
+
+    #[test]
+    fn ssh_connection_round_trips(
+        client in any::<std::net::IpAddr>(),
+        server in any::<std::net::IpAddr>(),
+        cport in any::<u16>(),
+        sport in any::<u16>(),
+    ) {
+        let c = Client::from_ssh_connection(&format!("{client} {cport} {server} {sport}")).unwrap();
+        prop_assert_eq!(c.addr, client);
+        prop_assert_eq!(c.server_addr, Some(server));
+        prop_assert_eq!(c.server_port, Some(sport));
+    }
+}
