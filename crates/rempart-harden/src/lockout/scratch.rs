@@ -62,10 +62,13 @@ fn err(path: &str, e: impl std::fmt::Display) -> HardenError {
     HardenError::Write(format!("scratch tree: {path}: {e}"))
 }
 
-/// A private host key (`ssh_host_ed25519_key`, not its `.pub`).
-fn private_host_key(path: &str) -> bool {
+/// A secret no check needs: a private host key (`ssh_host_ed25519_key`, not its `.pub`) or the
+/// password hashes (even when a hostile sshd_config includes them).
+fn secret(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
-    name.starts_with("ssh_host_") && name.ends_with("_key")
+    (name.starts_with("ssh_host_") && name.ends_with("_key"))
+        || path == "/etc/shadow"
+        || path == "/etc/gshadow"
 }
 
 impl Scratch {
@@ -148,9 +151,9 @@ impl Scratch {
     }
 
     /// Copy one host file as seen through its links (content, mode, owner). Missing files are
-    /// skipped; private host keys are never copied.
+    /// skipped; secrets (private host keys, shadow files) are never copied.
     pub fn copy_file(&mut self, host: &Host, path: &str) -> Result<(), HardenError> {
-        if private_host_key(path) {
+        if secret(path) {
             return Ok(());
         }
         let meta = match host.metadata(path) {
@@ -286,6 +289,7 @@ mod tests {
         fs::write(ssh.join("sshd_config"), "PasswordAuthentication no\n").unwrap();
         fs::write(ssh.join("ssh_host_ed25519_key"), "PRIVATE").unwrap();
         fs::write(ssh.join("ssh_host_ed25519_key.pub"), "ssh-ed25519 AAAA").unwrap();
+        fs::write(src.path().join("etc/shadow"), "root:$y$hash:19000::::::\n").unwrap();
         let home = src.path().join("home/ann/.ssh");
         fs::create_dir_all(&home).unwrap();
         fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
@@ -299,11 +303,13 @@ mod tests {
         let mut s = Scratch::new().unwrap();
         s.copy(&host, "/etc/ssh").unwrap();
         s.copy(&host, "/home/ann/.ssh/authorized_keys").unwrap();
+        s.copy(&host, "/etc/shadow").unwrap();
         s.copy(&host, "/does/not/exist").unwrap();
         let p = s.path();
         assert!(p.join("etc/ssh/sshd_config").is_file());
         assert!(p.join("etc/ssh/ssh_host_ed25519_key.pub").is_file());
         assert!(!p.join("etc/ssh/ssh_host_ed25519_key").exists());
+        assert!(!p.join("etc/shadow").exists());
         let dir = fs::metadata(p.join("home/ann/.ssh")).unwrap();
         assert_eq!(dir.mode() & 0o7777, 0o700);
         let key = fs::metadata(p.join("home/ann/.ssh/authorized_keys")).unwrap();
