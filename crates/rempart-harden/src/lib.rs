@@ -4,7 +4,9 @@
 //! Data flows one way: audit report -> fixes ([`fixes`], one function per fixable rule, returning
 //! [`change::Intent`]s) -> [`plan::Plan`] (the exact before/after state of every path, with
 //! diffs) -> [`apply::apply`] (write-ahead [`journal`], atomic writes, the software's own
-//! checkers in [`validate`], reloads) -> [`apply::confirm`] / [`apply::rollback`].
+//! checkers in [`validate`], reloads) -> [`apply::confirm`] / [`apply::rollback`]. Before a plan
+//! with unsafe fixes is applied, [`lockout::check`] shows on a scratch copy that the admin can
+//! still get in.
 //!
 //! It does not judge anything itself: the audit engine does. It never prints nor exits.
 
@@ -15,6 +17,7 @@ pub mod change;
 pub mod edit;
 pub mod fixes;
 pub mod journal;
+pub mod lockout;
 pub mod plan;
 pub mod validate;
 

@@ -36,6 +36,10 @@ pub struct Plan {
     pub fixes: Vec<PlannedFix>,
     pub changes: Vec<FileChange>,
     pub skipped: Vec<Skipped>,
+    /// Whether access remains once applied ([`crate::lockout::check`]), computed for plans
+    /// with unsafe fixes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::lockout::Access>,
 }
 
 impl Plan {
@@ -205,6 +209,7 @@ pub fn plan(
             fixes: planned,
             changes,
             skipped,
+            access: None,
         },
         report,
     ))
@@ -316,6 +321,13 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
                 }
             }
             let at = ((*before as usize).saturating_sub(1)).min(lines.len());
+            if lines
+                .get(at)
+                .is_some_and(|l| l.trim_end_matches(['\n', '\r']) == new.as_str())
+            {
+                // Another fix already inserted the same line there.
+                return Ok(());
+            }
             lines.insert(at, format!("{new}\n"));
             *content = lines.concat().into_bytes();
             Ok(())
@@ -630,6 +642,35 @@ mod tests {
         ] {
             assert!(apply_intent(&mut d, &i).is_err(), "{i:?}");
         }
+    }
+
+    #[test]
+    fn the_same_line_inserted_by_two_fixes_is_inserted_once() {
+        let mut s = FileState::File {
+            content: b"# head\nPort 22\n".to_vec(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        };
+        let insert = |before: u32, text: &str| Intent::InsertLine {
+            path: "/x".into(),
+            before,
+            text: text.into(),
+        };
+        for _ in 0..2 {
+            apply_intent(&mut s, &insert(2, "# note")).unwrap();
+            apply_intent(&mut s, &insert(3, "Include /y")).unwrap();
+        }
+        assert_eq!(
+            s.content().unwrap(),
+            b"# head\n# note\nInclude /y\nPort 22\n"
+        );
+        // A different line at the same place is still inserted.
+        apply_intent(&mut s, &insert(2, "# other")).unwrap();
+        assert_eq!(
+            s.content().unwrap(),
+            b"# head\n# other\n# note\nInclude /y\nPort 22\n"
+        );
     }
 
     proptest! {

@@ -170,6 +170,27 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
             // fixture of each fixable rule must be fixable (checked below).
             continue;
         }
+        if plan["access"]["ok"] == false {
+            // An unsafe fix on a tree where no admin could get in afterwards: even --unsafe must
+            // refuse it and leave the tree alone.
+            let out = rempart()
+                .args([
+                    "harden", "apply", "--unsafe", "--only", &case.rule, "--root",
+                ])
+                .arg(root)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2) || !err.contains("does not show that access remains") {
+                failures.push(format!(
+                    "{name}: an unsafe fix without access was not refused: {err}"
+                ));
+            }
+            if snapshot(root) != before {
+                failures.push(format!("{name}: a refused apply changed the tree"));
+            }
+            continue;
+        }
         let out = rempart()
             .args(["harden", "apply", "--unsafe", "--only", &case.rule])
             .args(&config)
@@ -408,6 +429,171 @@ fn with_a_confirm_the_changes_stay() {
 /// Required rules (sme) a seed host still fails after `harden apply --unsafe`, and why each has
 /// no automatic fix there. Keep it short and honest: the test fails when one of them passes.
 const SEED_LEFT: &[(&str, &str, &str)] = &[
+    (
+        "avmonitoring",
+        "WEB-TRAEFIK-API-INSECURE",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "avmonitoring",
+        "WEB-TRAEFIK-REDIRECT",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "avmonitoring",
+        "WEB-TRAEFIK-HEADERS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "avmonitoring",
+        "WEB-TRAEFIK-RATE-LIMIT",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "avmonitoring",
+        "APP-ENV-PERMS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "avmonitoring",
+        "APP-ENV-SECRETS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "avmonitoring",
+        "APP-DEPS-PINNED",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "WEB-TRAEFIK-API-INSECURE",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "WEB-TRAEFIK-REDIRECT",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "WEB-TRAEFIK-DOCKER-SOCKET",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "APP-ENV-PERMS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "APP-ENV-SECRETS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "CTR-PORTS-ALL-INTERFACES",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "CTR-PRIVILEGED",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "CTR-DOCKER-SOCKET",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "CTR-IMAGE-LATEST",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "CTR-WEAK-ADMIN-PASSWORD",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "CTR-GRAFANA-ANONYMOUS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "koprogo",
+        "CTR-PROMETHEUS-ADMIN-API",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "WEB-HTTP-REDIRECT",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "WEB-APACHE-TLS-PROTOCOLS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "WEB-APACHE-HEADERS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "WEB-APACHE-TOKENS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "WEB-APACHE-MODULES",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "WEB-CERT-EXPIRY",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "APP-DJANGO-DEBUG",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "APP-DJANGO-ALLOWED-HOSTS",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "APP-DJANGO-SECRET-KEY",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "APP-DJANGO-COOKIES",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "APP-DJANGO-SSL-REDIRECT",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "APP-DEPS-PINNED",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "LOG-ROTATE-APP",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
+    (
+        "raspberry",
+        "LOG-DJANGO-DEBUG-LEVEL",
+        "no automatic fix written yet for this family (web, app, containers, logging)",
+    ),
     (
         "avmonitoring",
         "UPD-AUTO-UPGRADES",

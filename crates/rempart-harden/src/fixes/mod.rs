@@ -9,6 +9,7 @@ mod encryption;
 mod files;
 mod kernel;
 mod services;
+pub mod ssh;
 mod updates;
 
 use crate::change::Fix;
@@ -66,6 +67,21 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("SVC-DEV-MODE", services::dev_mode),
     ("SVC-RUNS-AS-ROOT", services::runs_as_root),
     ("SVC-ACCOUNT-SHELL", services::account_shell),
+    // ssh
+    ("SSH-ROOT-LOGIN", ssh::root_login),
+    ("SSH-PASSWORD-AUTH", ssh::password_auth),
+    ("SSH-KBD-INTERACTIVE", ssh::kbd_interactive),
+    ("SSH-EMPTY-PASSWORDS", ssh::empty_passwords),
+    ("SSH-MAX-AUTH-TRIES", ssh::max_auth_tries),
+    ("SSH-LOGIN-GRACE-TIME", ssh::login_grace_time),
+    ("SSH-X11-FORWARDING", ssh::x11_forwarding),
+    ("SSH-LOG-LEVEL", ssh::log_level),
+    ("SSH-CIPHERS", ssh::ciphers),
+    ("SSH-MACS", ssh::macs),
+    ("SSH-KEX", ssh::kex),
+    ("SSH-HOSTKEY-ALGORITHMS", ssh::hostkey_algorithms),
+    ("SSH-ALLOW-USERS", ssh::allow_users),
+    ("SSH-HOST-KEY-PERMS", ssh::host_key_perms),
 ];
 
 /// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
@@ -89,6 +105,9 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("BAK-OFFSITE", "an off-site copy needs a destination and its credentials: add rclone/restic/borg to the job by hand"),
     ("BAK-FRESH", "a stale backup means the job fails or stopped: read its logs; rempart does not run backups"),
     ("BAK-RETENTION", "how many dumps to keep is a business decision and pruning deletes data: add `find DIR -mtime +N -delete`, restic forget or borg prune to the job by hand"),
+    // ssh
+    ("SSH-ADMIN-KEY", "rempart does not invent keys: create the admin's key on their workstation, `ssh-copy-id` it to a sudo user, and log in with it from a second session"),
+    ("SSH-MATCH-WEAKENS", "a Match block is usually a deliberate exception (a backup robot, a VPN range): narrow it or remove the loosened line by hand, or ignore the rule in rempart.toml with the reason"),
 ];
 
 /// The fix of a rule, if it has one.

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use rempart_audit::{AuditOptions, Host, Level, Selector};
 use rempart_harden::apply::{self, ApplyOptions};
 use rempart_harden::journal::Journal;
+use rempart_harden::lockout::{self, Client};
 use rempart_harden::validate::Check;
 use rempart_harden::{Plan, Safety};
 use std::io::{self, Write};
@@ -41,6 +42,10 @@ pub struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The address the admin connects from, checked to stay allowed by unsafe fixes [default:
+    /// the client of SSH_CONNECTION on a live host].
+    #[arg(long, value_name = "IP")]
+    pub admin_address: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,8 +181,32 @@ fn make_plan(a: &PlanArgs) -> anyhow::Result<(Host, Plan)> {
         only,
         ..AuditOptions::default()
     };
-    let (plan, _report) = rempart_harden::plan(&host, &config, &opts)?;
+    let (mut plan, _report) = rempart_harden::plan(&host, &config, &opts)?;
+    if !plan.unsafe_fixes().is_empty() {
+        let client = admin_client(&host, a.admin_address);
+        let access = lockout::check(&host, &config, &plan, client.as_ref())
+            .context("cannot check that access remains after the plan")?;
+        plan.access = Some(access);
+    }
     Ok((host, plan))
+}
+
+/// Where the admin connects from: `--admin-address`, else `SSH_CONNECTION` on the live host
+/// (under `--root` the session has nothing to do with the tree).
+fn admin_client(host: &Host, given: Option<std::net::IpAddr>) -> Option<Client> {
+    if let Some(addr) = given {
+        return Some(Client {
+            addr,
+            server_addr: None,
+            server_port: None,
+        });
+    }
+    if !host.is_live() || host.root() != std::path::Path::new("/") {
+        return None;
+    }
+    std::env::var("SSH_CONNECTION")
+        .ok()
+        .and_then(|v| Client::from_ssh_connection(&v))
 }
 
 fn print_plan(plan: &Plan, json: bool) -> anyhow::Result<()> {
@@ -201,6 +230,24 @@ fn print_plan(plan: &Plan, json: bool) -> anyhow::Result<()> {
             Safety::Unsafe(why) => format!("UNSAFE ({why})"),
         };
         writeln!(out, "  {:<22} {safety}: {}", f.rule, f.summary)?;
+    }
+    if let Some(access) = &plan.access {
+        let from = access
+            .client
+            .as_ref()
+            .map(|c| format!(" (admin connecting from {})", c.addr))
+            .unwrap_or_default();
+        if access.ok {
+            writeln!(out, "Access after the plan{from}: remains")?;
+        } else {
+            writeln!(out, "Access after the plan{from}: NOT SHOWN")?;
+        }
+        for m in &access.missing {
+            writeln!(out, "  missing: {m}")?;
+        }
+        for c in &access.checked {
+            writeln!(out, "  ok: {c}")?;
+        }
     }
     if !plan.skipped.is_empty() {
         writeln!(out, "Not fixed automatically:")?;
@@ -231,6 +278,14 @@ fn apply_cmd(a: ApplyArgs) -> anyhow::Result<u8> {
         bail!(
             "refused: {} can cut remote access; re-run with --unsafe (access is checked first, and a live host gets confirm-or-revert)",
             unsafe_fixes.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some(access) = plan.access.as_ref().filter(|a| !a.ok) {
+        print_plan(&plan, false)?;
+        bail!(
+            "refused: {} can cut remote access and the plan does not show that access remains (--unsafe does not override this):\n{}",
+            unsafe_fixes.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>().join(", "),
+            access.missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n")
         );
     }
     let confirm_within = match a.confirm_within {

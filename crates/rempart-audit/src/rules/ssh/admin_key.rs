@@ -85,7 +85,7 @@ fn check(ctx: &Ctx) -> Outcome {
             Ok(e) => e,
             Err(e) => return Outcome::error(e.to_string()),
         };
-        match judge_user(ctx.host, l, &eff, u) {
+        match judge_user(ctx.host, l, &eff, u, true) {
             Verdict::Ok { file, keys } => {
                 return Outcome::pass(format!(
                     "{} (sudo-capable) can log in with a key ({keys} key(s) in {file})",
@@ -112,9 +112,33 @@ fn check(ctx: &Ctx) -> Outcome {
     .with_all(evidence)
 }
 
-fn judge_user(host: &Host, l: &Loaded, eff: &Effective, u: &User) -> Verdict {
+/// The non-root sudo-capable accounts with a login shell that can log in with a key today, each
+/// with the file holding its keys (what the rule's pass names). With `access_lists` false, the
+/// AllowUsers/DenyUsers/AllowGroups/DenyGroups lists are not consulted (the accounts that would
+/// get in with a key if the lists named them). `rempart harden` builds `AllowUsers` from them.
+pub fn key_admins(host: &Host, l: &Loaded, access_lists: bool) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for u in l.users.admins() {
+        if u.uid == 0 || !u.has_login_shell() {
+            continue;
+        }
+        let conn = Conn {
+            user: Some(u.name.clone()),
+            ..Conn::default()
+        };
+        let Ok(eff) = l.for_conn(&conn, false) else {
+            continue;
+        };
+        if let Verdict::Ok { file, .. } = judge_user(host, l, &eff, u, access_lists) {
+            out.push((u.name.clone(), file));
+        }
+    }
+    out
+}
+
+fn judge_user(host: &Host, l: &Loaded, eff: &Effective, u: &User, access_lists: bool) -> Verdict {
     let groups = l.groups_of(&u.name).unwrap_or_default();
-    if let Some(why) = refused_by_access_lists(eff, &u.name, &groups) {
+    if let Some(why) = refused_by_access_lists(eff, &u.name, &groups).filter(|_| access_lists) {
         return Verdict::No(l.evidence(eff, why.0).note(why.1));
     }
     if !eff.flag(Kw::PubkeyAuthentication) {
@@ -243,7 +267,7 @@ pub fn expand(pattern: &str, u: &User) -> String {
 
 /// Why sshd's StrictModes check (`safe_path`) would refuse a key file: the file and every
 /// directory up to the home must be owned by the user or root and not group/world writable.
-fn unsafe_path(host: &Host, path: &str, u: &User) -> Option<String> {
+pub fn unsafe_path(host: &Host, path: &str, u: &User) -> Option<String> {
     let mut cur = path.to_string();
     loop {
         let meta = match host.metadata(&cur) {

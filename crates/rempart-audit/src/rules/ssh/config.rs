@@ -84,6 +84,23 @@ pub struct Ignored {
     pub why: &'static str,
 }
 
+/// An `Include` line and the files it read, so a tool adding a file knows where sshd will read
+/// it (which directives come before it).
+#[derive(Debug, Clone)]
+pub struct IncludeSite {
+    pub file: usize,
+    pub line: u32,
+    /// The pattern made absolute (relative patterns are under `/etc/ssh`).
+    pub pattern: String,
+    /// The `Match` block the line sits in.
+    pub block: Option<usize>,
+    /// The files it matched, in the order read, each with the number of directives read before
+    /// it.
+    pub files: Vec<(String, usize)>,
+    /// The number of directives read when the include was done.
+    pub end: usize,
+}
+
 /// The whole configuration tree, in the order sshd reads it.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedConfig {
@@ -92,6 +109,8 @@ pub struct ParsedConfig {
     pub directives: Vec<Directive>,
     pub ignored: Vec<Ignored>,
     pub errors: Vec<ConfigError>,
+    /// Every `Include` pattern processed, in the order read.
+    pub includes: Vec<IncludeSite>,
 }
 
 impl ParsedConfig {
@@ -421,6 +440,35 @@ impl Loader<'_> {
         let Some(host) = self.host else {
             return;
         };
+        // Recorded up to the same cap as included files (an include bomb stops early anyway).
+        let site = (self.out.includes.len() < MAX_INCLUDED_FILES).then(|| {
+            self.out.includes.push(IncludeSite {
+                file: self.texts.get(path).copied().unwrap_or(0),
+                line: line_no,
+                pattern: pattern.to_string(),
+                block,
+                files: Vec::new(),
+                end: self.out.directives.len(),
+            });
+            self.out.includes.len() - 1
+        });
+        self.include_files(site, path, line_no, pattern, depth, block, host);
+        if let Some(s) = site.and_then(|i| self.out.includes.get_mut(i)) {
+            s.end = self.out.directives.len();
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn include_files(
+        &mut self,
+        site: Option<usize>,
+        path: &str,
+        line_no: u32,
+        pattern: &str,
+        depth: usize,
+        block: Option<usize>,
+        host: &Host,
+    ) {
         if depth + 1 > MAX_DEPTH {
             return self.error(
                 path,
@@ -474,6 +522,10 @@ impl Loader<'_> {
                     continue;
                 }
             };
+            let before = self.out.directives.len();
+            if let Some(s) = site.and_then(|i| self.out.includes.get_mut(i)) {
+                s.files.push((found.clone(), before));
+            }
             self.parse_text(&found, &text, depth + 1, block);
             if self.lines_seen > MAX_LINES || self.included > MAX_INCLUDED_FILES {
                 return;
@@ -530,6 +582,40 @@ mod tests {
         assert_eq!(c.directives[0].kw, Kw::KbdInteractiveAuthentication);
         assert_eq!(c.ignored.len(), 1);
         assert_eq!(c.ignored[0].why, "Deprecated option");
+    }
+
+    #[test]
+    fn include_sites_record_what_each_file_follows() {
+        let t = tempfile::tempdir().unwrap();
+        let ssh = t.path().join("etc/ssh/sshd_config.d");
+        std::fs::create_dir_all(&ssh).unwrap();
+        std::fs::write(
+            t.path().join("etc/ssh/sshd_config"),
+            "Port 22\nInclude sshd_config.d/*.conf\nMatch User x\n  Include /etc/ssh/none/*\n",
+        )
+        .unwrap();
+        std::fs::write(ssh.join("10-a.conf"), "X11Forwarding no\nLogLevel INFO\n").unwrap();
+        std::fs::write(ssh.join("50-b.conf"), "MaxAuthTries 3\n").unwrap();
+        let host = Host::tree(t.path()).unwrap();
+        let c = ParsedConfig::load(&host, MAIN_CONFIG, &ParseEnv::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.includes.len(), 2);
+        let s = &c.includes[0];
+        assert_eq!((s.file, s.line, s.block), (0, 2, None));
+        assert_eq!(s.pattern, "/etc/ssh/sshd_config.d/*.conf");
+        assert_eq!(
+            s.files,
+            [
+                ("/etc/ssh/sshd_config.d/10-a.conf".to_string(), 1),
+                ("/etc/ssh/sshd_config.d/50-b.conf".to_string(), 3)
+            ]
+        );
+        assert_eq!(s.end, 4);
+        assert_eq!(
+            (c.includes[1].block, c.includes[1].files.len()),
+            (Some(0), 0)
+        );
     }
 
     #[test]
