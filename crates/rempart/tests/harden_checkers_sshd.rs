@@ -84,7 +84,16 @@ fn statuses(root: &Path) -> BTreeMap<String, String> {
 /// Apply every ssh fix with the checker on; returns the rules fixed and the apply's output.
 fn apply_ssh(root: &Path) -> (Vec<String>, String) {
     let plan = rempart()
-        .args(["harden", "plan", "--json", "--only", "ssh", "--root"])
+        .args([
+            "harden",
+            "plan",
+            "--json",
+            "--profile",
+            "critical",
+            "--only",
+            "ssh",
+            "--root",
+        ])
         .arg(root)
         .output()
         .unwrap();
@@ -96,7 +105,16 @@ fn apply_ssh(root: &Path) -> (Vec<String>, String) {
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect();
     let out = rempart()
-        .args(["harden", "apply", "--unsafe", "--only", "ssh", "--root"])
+        .args([
+            "harden",
+            "apply",
+            "--unsafe",
+            "--profile",
+            "critical",
+            "--only",
+            "ssh",
+            "--root",
+        ])
         .arg(root)
         .output()
         .unwrap();
