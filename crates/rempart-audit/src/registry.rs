@@ -19,6 +19,10 @@ pub const RULES: &[Rule] = &[
     updates::auto_upgrades::RULE,
     updates::pending_security::RULE,
     // firewall
+    firewall::active::RULE,
+    firewall::default_deny::RULE,
+    firewall::open_ports::RULE,
+    firewall::live_ruleset::RULE,
 
     // intrusion
 ];
