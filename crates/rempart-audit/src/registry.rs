@@ -23,7 +23,6 @@ pub const RULES: &[Rule] = &[
     firewall::default_deny::RULE,
     firewall::open_ports::RULE,
     firewall::live_ruleset::RULE,
-
     // intrusion
 ];
 

@@ -344,9 +344,7 @@ impl Evaluator<'_> {
                 sure: true,
             };
             match verdict {
-                Verdict::Drop | Verdict::Reject => {
-                    w.drop.get_or_insert(d);
-                }
+                Verdict::Drop | Verdict::Reject => prefer_sure(&mut w.drop, d),
                 _ => {
                     w.accept.get_or_insert(d);
                 }
@@ -395,7 +393,7 @@ impl Evaluator<'_> {
                     }
                 }
                 Verdict::Drop | Verdict::Reject => {
-                    w.drop.get_or_insert(decision(By::Rule));
+                    prefer_sure(&mut w.drop, decision(By::Rule));
                     if sure {
                         return w;
                     }
@@ -423,7 +421,7 @@ impl Evaluator<'_> {
                         w.accept.get_or_insert(weaken(d));
                     }
                     if let Some(d) = sub.drop {
-                        w.drop.get_or_insert(weaken(d));
+                        prefer_sure(&mut w.drop, weaken(d));
                     }
                     if goto && sub.returns {
                         w.returns = true;
@@ -438,6 +436,15 @@ impl Evaluator<'_> {
         }
         w.returns = true;
         w
+    }
+}
+
+/// Keep the first drop, unless a later one is certain and the kept one is not: evidence of a
+/// default deny should be the policy or a rule that surely drops.
+fn prefer_sure(slot: &mut Option<Decision>, d: Decision) {
+    match slot {
+        Some(cur) if cur.sure || !d.sure => {}
+        _ => *slot = Some(d),
     }
 }
 
@@ -489,7 +496,8 @@ fn cond_match(c: &Cond, p: Probe) -> (Tri, Option<String>) {
             }
             (Tri::from_bool(ports.contains(p.port) != *negated), None)
         }
-        Cond::SPort => (Tri::No, Some("replies from a given source port".into())),
+        // Replies from a given source port (DHCP): not a service; nothing to note.
+        Cond::SPort => (Tri::No, None),
         Cond::Source {
             family,
             scope,
@@ -685,7 +693,15 @@ mod tests {
             Verdict::Accept,
             vec![
                 rule(20, vec![tcp_dport(&[(8000, 8000)])], Verdict::Return),
-                rule(21, vec![Cond::Proto { tcp: true, udp: false, negated: false }], Verdict::Accept),
+                rule(
+                    21,
+                    vec![Cond::Proto {
+                        tcp: true,
+                        udp: false,
+                        negated: false,
+                    }],
+                    Verdict::Accept,
+                ),
             ],
         );
         sub.name = "tcp_in".into();
@@ -720,7 +736,11 @@ mod tests {
             chains: vec![input(
                 TableFamily::Inet,
                 Verdict::Accept,
-                vec![rule(3, vec![Cond::Unknown("meta pkttype host".into())], Verdict::Drop)],
+                vec![rule(
+                    3,
+                    vec![Cond::Unknown("meta pkttype host".into())],
+                    Verdict::Drop,
+                )],
             )],
             origin: None,
             skipped: vec![],

@@ -66,7 +66,10 @@ pub fn parse_with(
             continue;
         }
         let Some(tname) = table.as_deref() else {
-            return Err(err(n, format!("`{line}` outside a table (`*filter` ... COMMIT)")));
+            return Err(err(
+                n,
+                format!("`{line}` outside a table (`*filter` ... COMMIT)"),
+            ));
         };
         let is_filter = tname == "filter";
         if let Some(decl) = line.strip_prefix(':') {
@@ -91,9 +94,11 @@ pub fn parse_with(
                 (Some(_), "DROP") => Some((Verdict::Drop, loc.clone())),
                 _ => return Err(err(n, format!("bad policy `{policy}` for chain {name}"))),
             };
-            match rs.chains.iter_mut().find(|c| {
-                c.family == family && c.table == "filter" && c.name == name
-            }) {
+            match rs
+                .chains
+                .iter_mut()
+                .find(|c| c.family == family && c.table == "filter" && c.name == name)
+            {
                 // A chain declared again (ufw files each declare theirs): keep the rules, take
                 // the policy if one is given.
                 Some(c) => {
@@ -132,7 +137,11 @@ pub fn parse_with(
             "-N" | "--new-chain" => {
                 if is_filter {
                     if let Some(name) = args.first() {
-                        if !rs.chains.iter().any(|c| c.family == family && c.name == *name) {
+                        if !rs
+                            .chains
+                            .iter()
+                            .any(|c| c.family == family && c.name == *name)
+                        {
                             rs.chains.push(Chain {
                                 family,
                                 table: "filter".into(),
@@ -429,8 +438,8 @@ fn rule_from_args(args: &[String], ip: Ip) -> Result<(Vec<Cond>, Option<Verdict>
                     "REJECT" => Some(Verdict::Reject),
                     "RETURN" => Some(Verdict::Return),
                     // Targets that log or mark and let the packet go on.
-                    "LOG" | "NFLOG" | "ULOG" | "MARK" | "CONNMARK" | "NOTRACK" | "CT"
-                    | "TRACE" | "AUDIT" | "NFQUEUE" => None,
+                    "LOG" | "NFLOG" | "ULOG" | "MARK" | "CONNMARK" | "NOTRACK" | "CT" | "TRACE"
+                    | "AUDIT" | "NFQUEUE" => None,
                     t if a.starts_with("-g") || a == "--goto" => Some(Verdict::Goto(t.into())),
                     t => Some(Verdict::Jump(t.into())),
                 };
@@ -460,7 +469,10 @@ fn rule_from_args(args: &[String], ip: Ip) -> Result<(Vec<Cond>, Option<Verdict>
     // `-p tcp` given after `--dport`: bind ports to the protocol now known.
     if let Some(p) = proto {
         for c in &mut conds {
-            if let Cond::DPort { proto: dp @ None, .. } = c {
+            if let Cond::DPort {
+                proto: dp @ None, ..
+            } = c
+            {
                 *dp = Some(p);
             }
         }

@@ -6,7 +6,10 @@
 //! Each JSON object is decoded on its own, so an object the schema does not know (a newer nft)
 //! is skipped rather than failing the whole ruleset; a rule skipped that way is kept as a note.
 
-use super::model::{describe, Chain, Cond, FwRule, Ip, Loc, Ruleset, Scope, TableFamily, Verdict, VmapKey, VmapMatch, L4};
+use super::model::{
+    describe, Chain, Cond, FwRule, Ip, Loc, Ruleset, Scope, TableFamily, Verdict, VmapKey,
+    VmapMatch, L4,
+};
 use super::net::{dest_is_multicast, port_range, source_is_restricted, PortSet};
 use nftables::expr::{Expression, MetaKey, NamedExpression, Payload, SetItem};
 use nftables::schema::{NfListObject, NfObject};
@@ -15,20 +18,79 @@ use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 use std::collections::HashMap;
 
 /// In a root tree that simulates a running system (`Host::tree_with_live_facts`, used by
-/// tests), the kernel ruleset is read from this file instead of running nft.
-pub const SIMULATED_RULESET: &str = "/run/rempart-test/nft-list-ruleset.json";
+/// tests), the kernel ruleset is read from these files (`nft -j list ruleset` and
+/// `nft list ruleset` output) instead of running nft.
+pub const SIMULATED_JSON: &str = "/run/rempart-test/nft-list-ruleset.json";
+pub const SIMULATED_LISTING: &str = "/run/rempart-test/nft-list-ruleset.nft";
 
-/// Run `nft -j list ruleset` (`program` replaces `nft`, e.g. a wrapper entering a network
-/// namespace) and translate its output.
+/// Run nft (`program` replaces `nft`, e.g. a wrapper entering a network namespace) and
+/// translate the kernel's ruleset.
 pub fn read(program: Option<&str>) -> Result<Ruleset, String> {
-    let raw = nftables::helper::get_current_ruleset_raw(program, nftables::helper::DEFAULT_ARGS)
-        .map_err(|e| match e {
-            nftables::helper::NftablesError::NftFailed { stderr, .. } => {
-                format!("nft -j list ruleset failed: {}", stderr.trim())
+    read_with(&mut |json| {
+        if json {
+            nftables::helper::get_current_ruleset_raw(program, nftables::helper::DEFAULT_ARGS)
+                .map_err(|e| match e {
+                    nftables::helper::NftablesError::NftFailed { stderr, .. } => {
+                        format!("nft -j list ruleset failed: {}", stderr.trim())
+                    }
+                    other => other.to_string(),
+                })
+        } else {
+            let nft = program.unwrap_or("nft");
+            let out = std::process::Command::new(nft)
+                .args(["list", "ruleset"])
+                .output()
+                .map_err(|e| format!("unable to execute {nft}: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "nft list ruleset failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
             }
-            other => other.to_string(),
-        })?;
-    from_json(&raw)
+            String::from_utf8(out.stdout).map_err(|e| format!("nft printed invalid UTF-8: {e}"))
+        }
+    })
+}
+
+/// Read the ruleset through `run(json)`, which returns nft's output: the JSON listing, or
+/// (`json == false`) the text listing.
+///
+/// The JSON is the primary source. Rules loaded by iptables-nft (ufw, iptables-persistent on
+/// Debian 12) contain xtables compat expressions that the JSON prints as opaque `xt` objects
+/// (`{"xt": {"type": "match", "name": "conntrack"}}`), losing the ports and states; the text
+/// listing translates most of them (`ct state new`, `fib daddr type local`, `udp dport
+/// 60000-61000`). When the JSON holds any `xt` object, the text listing is read instead and
+/// parsed with the nft configuration parser.
+pub fn read_with(run: &mut dyn FnMut(bool) -> Result<String, String>) -> Result<Ruleset, String> {
+    let json = run(true)?;
+    let rs = from_json(&json)?;
+    if !json.contains("\"xt\"") {
+        return Ok(rs);
+    }
+    from_listing(&run(false)?)
+}
+
+/// Translate `nft list ruleset` text (what the kernel holds, printed as nft syntax).
+pub fn from_listing(text: &str) -> Result<Ruleset, String> {
+    let mut none = |spec: &str| -> Result<super::nft::Included, super::nft::IncludeFailure> {
+        Err(super::nft::IncludeFailure::NotFound(spec.to_string()))
+    };
+    let mut rs = super::nft::parse("nft list ruleset", text, &mut none).map_err(|e| match e {
+        super::nft::ParseFailure::Parse(p) => format!("cannot read the kernel ruleset: {p}"),
+        super::nft::ParseFailure::Host(h) => h.to_string(),
+    })?;
+    rs.origin = None;
+    for c in &mut rs.chains {
+        let prefix = format!("{} {} {}", c.family.as_str(), c.table, c.name);
+        c.loc = Loc::kernel(format!("{prefix}: {}", c.loc.text));
+        if let Some((_, loc)) = &mut c.policy {
+            *loc = Loc::kernel(format!("{prefix}: {}", loc.text));
+        }
+        for r in &mut c.rules {
+            r.loc = Loc::kernel(format!("{prefix}: {}", r.loc.text));
+        }
+    }
+    Ok(rs)
 }
 
 type SetKey = (TableFamily, String, String);
@@ -62,7 +124,10 @@ pub fn from_json(text: &str) -> Result<Ruleset, String> {
     for lo in &decoded {
         if let NfListObject::Set(s) = lo {
             let key = (family(s.family), s.table.to_string(), s.name.to_string());
-            sets.insert(key, s.elem.as_deref().map(<[_]>::to_vec).unwrap_or_default());
+            sets.insert(
+                key,
+                s.elem.as_deref().map(<[_]>::to_vec).unwrap_or_default(),
+            );
         }
     }
     for lo in &decoded {
@@ -81,8 +146,13 @@ pub fn from_json(text: &str) -> Result<Ruleset, String> {
                 fam.as_str(),
                 c.table,
                 c.name,
-                hook.as_deref().map(|h| format!(" hook {h}")).unwrap_or_default(),
-                policy.as_ref().map(|p| format!(" policy {p}")).unwrap_or_default()
+                hook.as_deref()
+                    .map(|h| format!(" hook {h}"))
+                    .unwrap_or_default(),
+                policy
+                    .as_ref()
+                    .map(|p| format!(" policy {p}"))
+                    .unwrap_or_default()
             );
             let loc = Loc::kernel(text);
             rs.chains.push(Chain {
@@ -186,15 +256,27 @@ impl Ctx<'_> {
                 | Statement::Notrack
                 | Statement::Mangle(_) => None,
                 Statement::XT(x) => {
-                    let name = x
-                        .as_ref()
-                        .and_then(|v| v.get("name"))
-                        .and_then(|n| n.as_str())
-                        .unwrap_or("?");
-                    conds.push(Cond::Unknown(format!("xt {name}")));
-                    None
+                    // iptables-nft rules nft cannot translate: `xt match "multiport"`,
+                    // `xt target "REJECT"`. Their options are not in the JSON.
+                    let field = |k: &str| {
+                        x.as_ref()
+                            .and_then(|v| v.get(k))
+                            .and_then(|n| n.as_str())
+                            .unwrap_or("?")
+                    };
+                    match (field("type"), field("name")) {
+                        ("target", "REJECT") => Some(Verdict::Reject),
+                        ("target", "LOG" | "NFLOG" | "MARK" | "CONNMARK" | "CT") => None,
+                        ("target", other) => Some(Verdict::Unknown(format!("xt target {other}"))),
+                        (_, name) => {
+                            conds.push(Cond::Unknown(format!("xt match {name}")));
+                            None
+                        }
+                    }
                 }
-                other => Some(Verdict::Unknown(format!("{other:?}").chars().take(40).collect())),
+                other => Some(Verdict::Unknown(
+                    format!("{other:?}").chars().take(40).collect(),
+                )),
             };
             if verdict.is_none() {
                 verdict = v;
@@ -271,7 +353,9 @@ impl Ctx<'_> {
                                 ports,
                                 negated,
                             }),
-                            None => conds.push(unknown(format!("{proto} dport {}", items.join(",")))),
+                            None => {
+                                conds.push(unknown(format!("{proto} dport {}", items.join(","))))
+                            }
                         }
                     }
                     ("tcp" | "udp" | "th", "sport") => {
@@ -284,15 +368,25 @@ impl Ctx<'_> {
                         let restricted = !known || items.iter().all(|i| source_is_restricted(i));
                         conds.push(Cond::Source {
                             family: Some(ip),
-                            scope: if restricted { Scope::Restricted } else { Scope::Any },
-                            text: if known { items.join(", ") } else { "a named set".into() },
+                            scope: if restricted {
+                                Scope::Restricted
+                            } else {
+                                Scope::Any
+                            },
+                            text: if known {
+                                items.join(", ")
+                            } else {
+                                "a named set".into()
+                            },
                             negated,
                         });
                     }
                     ("ip" | "ip6", "daddr") => {
                         let ip = if proto == "ip" { Ip::V4 } else { Ip::V6 };
                         conds.push(Cond::Family(ip));
-                        let multicast = known && !items.is_empty() && items.iter().all(|i| dest_is_multicast(i));
+                        let multicast = known
+                            && !items.is_empty()
+                            && items.iter().all(|i| dest_is_multicast(i));
                         conds.push(Cond::DestLocal {
                             local: !multicast,
                             negated,
@@ -477,9 +571,16 @@ mod tests {
         assert_eq!(input.rules.len(), 3);
         assert!(matches!(input.rules[2].verdict, Some(Verdict::Vmap { .. })));
         let a = analyse(&rs);
-        assert_eq!(a.open_ports(L4::Tcp).ranges(), &[(22, 22), (80, 80), (443, 443)]);
+        assert_eq!(
+            a.open_ports(L4::Tcp).ranges(),
+            &[(22, 22), (80, 80), (443, 443)]
+        );
         assert!(a.default_for(Ip::V6).unwrap().accepting().is_none());
-        assert!(input.rules[0].loc.text.contains("handle 3"), "{}", input.rules[0].loc.text);
+        assert!(
+            input.rules[0].loc.text.contains("handle 3"),
+            "{}",
+            input.rules[0].loc.text
+        );
     }
 
     #[test]

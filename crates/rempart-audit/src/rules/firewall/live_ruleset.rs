@@ -2,7 +2,7 @@
 //! incoming traffic by default and opens no port the configuration or `allowed_ports` does not.
 
 use super::eval::{analyse, Analysis};
-use super::live::{self, SIMULATED_RULESET};
+use super::live::{self, SIMULATED_JSON, SIMULATED_LISTING};
 use super::model::{Ip, L4};
 use super::open_ports::{allowed_set, extra_ports, summary};
 use super::source::{ipv6_disabled, Firewall};
@@ -51,12 +51,19 @@ impl Fact for LiveRuleset {
         let parsed = if ctx.host.root() == std::path::Path::new("/") {
             live::read(None)
         } else {
-            // A root tree standing for a running system (tests): its recorded `nft -j` output.
-            match ctx.host.read_text(SIMULATED_RULESET) {
-                Ok(Some(f)) => live::from_json(&f.text),
-                Ok(None) => Err(format!("{SIMULATED_RULESET} is missing in the simulated host")),
-                Err(e) => Err(e.to_string()),
-            }
+            // A root tree standing for a running system (tests): its recorded nft output.
+            live::read_with(&mut |json| {
+                let path = if json {
+                    SIMULATED_JSON
+                } else {
+                    SIMULATED_LISTING
+                };
+                match ctx.host.read_text(path) {
+                    Ok(Some(f)) => Ok(f.text),
+                    Ok(None) => Err(format!("{path} is missing in the simulated host")),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
         };
         LiveRuleset {
             result: parsed.map(|rs| {
@@ -75,7 +82,9 @@ fn check(ctx: &Ctx) -> Outcome {
     let (rs, kernel) = match &live.result {
         Ok(x) => x,
         Err(e) if e.contains("No such file") || e.contains("unable to execute") => {
-            return Outcome::skip(format!("nft is not available to read the kernel ruleset: {e}"))
+            return Outcome::skip(format!(
+                "nft is not available to read the kernel ruleset: {e}"
+            ))
         }
         Err(e) => return Outcome::error(e.clone()).with(Evidence::source("nftables")),
     };
@@ -86,6 +95,13 @@ fn check(ctx: &Ctx) -> Outcome {
         .and_then(|c| c.as_ref().ok())
         .map(|c| &c.analysis);
     let mut bad = Vec::new();
+    let mut notes: Vec<Evidence> = rs
+        .skipped
+        .iter()
+        .map(|l| l.evidence().note("not decoded; counted as doing nothing"))
+        .collect();
+    let uncertain = "rempart cannot read every condition of this kernel rule: it may accept; \
+                     not counted";
     for ip in Ip::BOTH {
         if ip == Ip::V6 && ipv6_disabled(ctx) {
             continue;
@@ -94,13 +110,15 @@ fn check(ctx: &Ctx) -> Outcome {
             continue;
         };
         if let Some(dec) = d.accepting() {
-            bad.push(
-                dec.loc
-                    .evidence()
-                    .key(format!("{} input default", ip.as_str()))
-                    .actual("accept")
-                    .expected("drop"),
-            );
+            let ev = dec
+                .loc
+                .evidence()
+                .key(format!("{} input default", ip.as_str()));
+            if dec.sure {
+                bad.push(ev.actual("accept").expected("drop"));
+            } else {
+                notes.push(ev.note(uncertain));
+            }
         }
     }
     // Ports the kernel opens that neither the boot configuration nor allowed_ports opens.
@@ -111,21 +129,28 @@ fn check(ctx: &Ctx) -> Outcome {
             expected_by_proto[i].extend(&c.open_ports(*l4));
         }
     }
-    // Defaults already reported: do not list every port of an accepting policy again.
+    // An accepting default is reported once, not as every port it opens.
     if bad.is_empty() {
         for (i, l4) in L4::BOTH.iter().enumerate() {
-            let only: Analysis = Analysis {
-                open: kernel.open.iter().filter(|o| o.l4 == *l4).cloned().collect(),
-                ..Analysis::default()
-            };
-            bad.extend(extra_ports(&only, &expected_by_proto[i]));
+            for sure in [true, false] {
+                let only = Analysis {
+                    open: kernel
+                        .open
+                        .iter()
+                        .filter(|o| o.l4 == *l4 && o.by.sure == sure)
+                        .cloned()
+                        .collect(),
+                    ..Analysis::default()
+                };
+                let found = extra_ports(&only, &expected_by_proto[i]);
+                if sure {
+                    bad.extend(found);
+                } else {
+                    notes.extend(found.into_iter().map(|e| e.note(uncertain)));
+                }
+            }
         }
     }
-    let mut notes: Vec<Evidence> = rs
-        .skipped
-        .iter()
-        .map(|l| l.evidence().note("not decoded; counted as doing nothing"))
-        .collect();
     if configured.is_none() {
         notes.push(Evidence::source("config").note(
             "no firewall configuration is loaded at boot (see FW-ACTIVE): only allowed_ports \

@@ -44,7 +44,11 @@ impl Loc {
             Some(p) => Evidence::file(p),
             None => Evidence::source("nftables"),
         };
-        let ev = if self.line > 0 { ev.line(self.line) } else { ev };
+        let ev = if self.line > 0 {
+            ev.line(self.line)
+        } else {
+            ev
+        };
         if self.text.is_empty() {
             ev
         } else {
@@ -149,11 +153,7 @@ pub enum Scope {
 pub enum Cond {
     /// The transport protocol is (or, negated, is not) one of these. `other` covers everything
     /// that is neither TCP nor UDP (icmp, esp ...).
-    Proto {
-        tcp: bool,
-        udp: bool,
-        negated: bool,
-    },
+    Proto { tcp: bool, udp: bool, negated: bool },
     /// Destination port. `proto: None` is `th dport` (TCP or UDP).
     DPort {
         proto: Option<L4>,

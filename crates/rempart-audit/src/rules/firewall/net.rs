@@ -268,8 +268,22 @@ pub fn iface_is_internal(name: &str) -> bool {
     let n = name.trim_matches('"');
     n == "lo"
         || [
-            "wg", "tun", "tap", "tailscale", "zt", "docker", "br-", "virbr", "veth", "lxc", "lxd",
-            "cni", "flannel", "cali", "podman", "nebula",
+            "wg",
+            "tun",
+            "tap",
+            "tailscale",
+            "zt",
+            "docker",
+            "br-",
+            "virbr",
+            "veth",
+            "lxc",
+            "lxd",
+            "cni",
+            "flannel",
+            "cali",
+            "podman",
+            "nebula",
         ]
         .iter()
         .any(|p| n.starts_with(p))

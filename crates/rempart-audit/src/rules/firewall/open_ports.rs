@@ -61,6 +61,20 @@ fn check(ctx: &Ctx) -> Outcome {
     };
     let allowed = allowed_set(&ctx.config.allowed_ports);
     let mut extra = extra_ports(&config.analysis, &allowed);
+    if let Some(u) = &config.ufw {
+        for e in &mut extra {
+            let tuple = u.tuples.iter().find(|t| {
+                Some(&t.loc.path.clone().unwrap_or_default()) == e.path.as_ref()
+                    && Some(t.loc.line) == e.line
+            });
+            if let Some(t) = tuple {
+                e.note = Some(format!(
+                    "remove it with `{}`",
+                    t.command().replacen("ufw ", "ufw delete ", 1)
+                ));
+            }
+        }
+    }
     let mut notes = restricted_notes(&config.analysis);
     if fw.docker {
         notes.push(Evidence::source("docker").note(
@@ -76,17 +90,19 @@ fn check(ctx: &Ctx) -> Outcome {
         ))
         .with_all(notes);
     }
-    let n = extra.len();
-    let ports: Vec<String> = extra
-        .iter()
-        .filter_map(|e| e.key.clone())
-        .take(8)
-        .collect();
+    let mut ports: Vec<String> = Vec::new();
+    for k in extra.iter().filter_map(|e| e.key.clone()) {
+        if !ports.contains(&k) {
+            ports.push(k);
+        }
+    }
+    let more = ports.len() > 8;
+    ports.truncate(8);
     extra.truncate(MAX_EVIDENCE);
     Outcome::fail(format!(
         "{} opens {} beyond the allowed ports {}",
         config.kind.name(),
-        ports.join(", ") + if n > 8 { ", ..." } else { "" },
+        ports.join(", ") + if more { ", ..." } else { "" },
         fmt_allowed(&allowed)
     ))
     .with_all(extra)
@@ -129,19 +145,23 @@ pub fn extra_ports(a: &Analysis, allowed: &PortSet) -> Vec<Evidence> {
             } else {
                 ips[0].as_str().to_string()
             };
-            let mut ev = o
-                .by
-                .loc
-                .evidence()
-                .key(format!("{}/{ports}", o.l4.as_str()))
-                .actual(format!("open to the internet ({fam})"))
-                .expected("closed");
+            let shown = if o.ports.count() == 65536 {
+                "any".to_string()
+            } else {
+                ports.to_string()
+            };
+            let mut ev =
+                o.by.loc
+                    .evidence()
+                    .key(format!("{}/{shown}", o.l4.as_str()))
+                    .actual(format!("open to the internet ({fam})"))
+                    .expected("closed");
             let note = match o.by.by {
                 By::Policy => Some("the input policy accepts every port no rule drops"),
                 By::NoFilter => Some("nothing filters this family"),
-                By::Rule if !o.by.sure => Some(
-                    "rempart cannot read every condition of this rule: it may open the port",
-                ),
+                By::Rule if !o.by.sure => {
+                    Some("rempart cannot read every condition of this rule: it may open the port")
+                }
                 By::Rule => None,
             };
             if let Some(n) = note {

@@ -291,10 +291,12 @@ fn load(ctx: &Ctx, kind: Kind, ufw_settings: Option<Ufw>) -> Result<Config, Conf
         Kind::Ufw => {
             let mut settings = match ufw_settings {
                 Some(s) => s,
-                None => return Err(ConfigError::Host(HostError::Io {
-                    path: UFW_CONF.into(),
-                    message: "not readable".into(),
-                })),
+                None => {
+                    return Err(ConfigError::Host(HostError::Io {
+                        path: UFW_CONF.into(),
+                        message: "not readable".into(),
+                    }))
+                }
             };
             let rs = ufw::load_ruleset(host, &mut settings).map_err(|e| match e {
                 ufw::LoadError::Host(h) => ConfigError::Host(h),

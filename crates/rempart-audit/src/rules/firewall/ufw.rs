@@ -208,14 +208,20 @@ pub enum LoadError {
 /// Build the ruleset ufw loads at boot, from its settings and rules files.
 pub fn load_ruleset(host: &Host, ufw: &mut Ufw) -> Result<Ruleset, LoadError> {
     let policy_loc = ufw.input_policy.as_ref().map(|a| a.loc.clone());
-    let policy = match ufw.input_policy.as_ref().map(|a| a.value.to_ascii_uppercase()) {
+    let policy = match ufw
+        .input_policy
+        .as_ref()
+        .map(|a| a.value.to_ascii_uppercase())
+    {
         // ufw's own default when the key is absent.
         None => Verdict::Drop,
         Some(v) if v == "DROP" => Verdict::Drop,
         Some(v) if v == "REJECT" => Verdict::Reject,
         Some(v) if v == "ACCEPT" => Verdict::Accept,
         Some(v) => {
-            let loc = policy_loc.clone().unwrap_or_else(|| Loc::file(DEFAULTS, 0, ""));
+            let loc = policy_loc
+                .clone()
+                .unwrap_or_else(|| Loc::file(DEFAULTS, 0, ""));
             return Err(LoadError::Parse(ParseError::at(
                 DEFAULTS,
                 loc.line,
@@ -327,7 +333,8 @@ pub fn load_ruleset(host: &Host, ufw: &mut Ufw) -> Result<Ruleset, LoadError> {
         );
         input.hook = Some("input".into());
         input.policy = Some((policy.clone(), policy_loc.clone()));
-        rs.chains.retain(|c| !(c.family == family && c.name == "INPUT"));
+        rs.chains
+            .retain(|c| !(c.family == family && c.name == "INPUT"));
         rs.chains.push(input);
     }
     Ok(rs)
@@ -378,7 +385,9 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!((t.proto.as_str(), t.direction.as_str()), ("any", "in"));
-        assert!(parse_tuple("/f", 1, "### tuple ### allow tcp").unwrap().is_err());
+        assert!(parse_tuple("/f", 1, "### tuple ### allow tcp")
+            .unwrap()
+            .is_err());
         assert!(parse_tuple("/f", 1, "-A ufw-user-input -j ACCEPT").is_none());
     }
 

@@ -168,8 +168,26 @@ mod tests {
         assert_eq!(
             words(&t),
             [
-                "tcp", "dport", "{", "22", ",", "80", "}", "accept", "NL", "iifname", "\"lo\"",
-                "accept", ";", "ct", "state", "established", ",", "related", "accept", "NL"
+                "tcp",
+                "dport",
+                "{",
+                "22",
+                ",",
+                "80",
+                "}",
+                "accept",
+                "NL",
+                "iifname",
+                "\"lo\"",
+                "accept",
+                ";",
+                "ct",
+                "state",
+                "established",
+                ",",
+                "related",
+                "accept",
+                "NL"
             ]
         );
         assert_eq!(t.iter().find(|x| x.is_word("ct")).unwrap().line, 3);

@@ -258,10 +258,22 @@ impl Cur<'_> {
     /// Tokens up to the end of the statement (`;` or a line end outside braces), or up to an
     /// unmatched `}` (left in place). Line ends inside braces are dropped.
     fn statement(&mut self) -> Result<Vec<Token>, ParseError> {
-        let mut out = Vec::new();
+        let mut out: Vec<Token> = Vec::new();
         let mut depth = 0usize;
         let start = self.line();
         while let Some(t) = self.peek() {
+            // `{ 22, 80, 443 accept`: a verdict right after a set element means a `}` is
+            // missing (nft: "unexpected accept, expecting comma or '}'").
+            if depth > 0 && is_verdict_word(t) {
+                if let Some(prev) = out.last().and_then(Token::text) {
+                    if !matches!(prev, ":" | "jump" | "goto" | "vmap") && !prev.ends_with(':') {
+                        return Err(self.err_at(
+                            t.line,
+                            format!("expected `,` or `}}` before `{}`", t.text().unwrap_or("")),
+                        ));
+                    }
+                }
+            }
             match t.tok {
                 Tok::Semi | Tok::Newline if depth == 0 => break,
                 Tok::Newline => {
@@ -315,7 +327,9 @@ impl Parser<'_, '_> {
             let Some(t) = cur.next() else { break };
             let line = t.line;
             let Tok::Word(w) = t.tok else {
-                return Err(cur.err_at(line, "unexpected token at the start of a statement").into());
+                return Err(cur
+                    .err_at(line, "unexpected token at the start of a statement")
+                    .into());
             };
             match w.as_str() {
                 "include" => {
@@ -323,7 +337,9 @@ impl Parser<'_, '_> {
                         Some(Token {
                             tok: Tok::Str(s), ..
                         }) => s,
-                        _ => return Err(cur.err_at(line, "include needs a quoted file name").into()),
+                        _ => {
+                            return Err(cur.err_at(line, "include needs a quoted file name").into())
+                        }
                     };
                     if depth + 1 > MAX_INCLUDE_DEPTH {
                         return Err(cur.err_at(line, "includes nested too deeply").into());
@@ -422,7 +438,11 @@ impl Parser<'_, '_> {
         match what.as_str() {
             "ruleset" => {
                 let rest = cur.statement()?;
-                match rest.first().and_then(Token::text).and_then(TableFamily::parse) {
+                match rest
+                    .first()
+                    .and_then(Token::text)
+                    .and_then(TableFamily::parse)
+                {
                     Some(f) => self.tables.retain(|t| t.family != f),
                     None => self.tables.clear(),
                 }
@@ -430,7 +450,11 @@ impl Parser<'_, '_> {
             "table" => {
                 let f = cur.family()?;
                 let name = cur.word("a table name")?;
-                for t in self.tables.iter_mut().filter(|t| t.family == f && t.name == name) {
+                for t in self
+                    .tables
+                    .iter_mut()
+                    .filter(|t| t.family == f && t.name == name)
+                {
                     for c in &mut t.chains {
                         c.rules.clear();
                     }
@@ -440,7 +464,11 @@ impl Parser<'_, '_> {
                 let f = cur.family()?;
                 let table = cur.word("a table name")?;
                 let chain = cur.word("a chain name")?;
-                for t in self.tables.iter_mut().filter(|t| t.family == f && t.name == table) {
+                for t in self
+                    .tables
+                    .iter_mut()
+                    .filter(|t| t.family == f && t.name == table)
+                {
                     for c in t.chains.iter_mut().filter(|c| c.name == chain) {
                         c.rules.clear();
                     }
@@ -450,7 +478,11 @@ impl Parser<'_, '_> {
                 let f = cur.family()?;
                 let table = cur.word("a table name")?;
                 let set = cur.word("a set name")?;
-                for t in self.tables.iter_mut().filter(|t| t.family == f && t.name == table) {
+                for t in self
+                    .tables
+                    .iter_mut()
+                    .filter(|t| t.family == f && t.name == table)
+                {
                     t.sets.remove(&set);
                 }
             }
@@ -473,7 +505,11 @@ impl Parser<'_, '_> {
                 let f = cur.family()?;
                 let table = cur.word("a table name")?;
                 let chain = cur.word("a chain name")?;
-                for t in self.tables.iter_mut().filter(|t| t.family == f && t.name == table) {
+                for t in self
+                    .tables
+                    .iter_mut()
+                    .filter(|t| t.family == f && t.name == table)
+                {
                     t.chains.retain(|c| c.name != chain);
                 }
                 cur.statement()?;
@@ -648,7 +684,13 @@ impl Parser<'_, '_> {
     }
 
     /// `add|create|insert ...` commands.
-    fn command(&mut self, cur: &mut Cur, verb: &str, line: u32, path: &str) -> Result<(), ParseError> {
+    fn command(
+        &mut self,
+        cur: &mut Cur,
+        verb: &str,
+        line: u32,
+        path: &str,
+    ) -> Result<(), ParseError> {
         let what = cur.word("an object")?;
         match (verb, what.as_str()) {
             ("add" | "create", "table") => self.table(cur, path),
@@ -662,7 +704,15 @@ impl Parser<'_, '_> {
                     self.chain_body(cur, family, &table, &name, loc, path)
                 } else {
                     cur.statement()?;
-                    self.add_chain(family, &table, &name, ChainHeader::default(), loc, Vec::new(), None);
+                    self.add_chain(
+                        family,
+                        &table,
+                        &name,
+                        ChainHeader::default(),
+                        loc,
+                        Vec::new(),
+                        None,
+                    );
                     Ok(())
                 }
             }
@@ -673,14 +723,23 @@ impl Parser<'_, '_> {
                 let stmt = cur.statement()?;
                 let mut stmt = self.substitute(stmt, cur)?;
                 let mut position = (verb == "insert").then_some(0);
-                if stmt.first().is_some_and(|t| t.is_word("position") || t.is_word("index") || t.is_word("handle")) {
-                    let n = stmt.get(1).and_then(Token::text).and_then(|s| s.parse::<usize>().ok());
+                if stmt.first().is_some_and(|t| {
+                    t.is_word("position") || t.is_word("index") || t.is_word("handle")
+                }) {
+                    let n = stmt
+                        .get(1)
+                        .and_then(Token::text)
+                        .and_then(|s| s.parse::<usize>().ok());
                     if stmt[0].is_word("index") {
                         position = n.map(|n| if verb == "insert" { n } else { n + 1 });
                     }
                     stmt.drain(..2.min(stmt.len()));
                 }
-                if !self.tables.iter().any(|t| t.family == family && t.name == table && t.chains.iter().any(|c| c.name == chain)) {
+                if !self.tables.iter().any(|t| {
+                    t.family == family
+                        && t.name == table
+                        && t.chains.iter().any(|c| c.name == chain)
+                }) {
                     return Err(cur.err_at(line, format!("chain {table} {chain} does not exist")));
                 }
                 let rule = RawRule {
@@ -690,7 +749,15 @@ impl Parser<'_, '_> {
                     line,
                 };
                 let loc = Loc::file(path, line, cur.text_of(line));
-                self.add_chain(family, &table, &chain, ChainHeader::default(), loc, vec![rule], position);
+                self.add_chain(
+                    family,
+                    &table,
+                    &chain,
+                    ChainHeader::default(),
+                    loc,
+                    vec![rule],
+                    position,
+                );
                 Ok(())
             }
             ("add" | "create", "set" | "map") => {
@@ -765,6 +832,10 @@ impl ChainHeader {
             _ => Ok(false),
         }
     }
+}
+
+fn is_verdict_word(t: &Token) -> bool {
+    matches!(&t.tok, Tok::Word(w) if matches!(w.as_str(), "accept" | "drop" | "reject"))
 }
 
 /// `name = value` of a define, with or without spaces around `=`.

@@ -6,19 +6,58 @@
 //! refuse, such as an unknown service name.
 
 use super::lexer::{Tok, Token};
-use crate::rules::firewall::model::{Cond, Ip, Scope, TableFamily, Verdict, VmapKey, VmapMatch, L4};
-use crate::rules::firewall::net::{
-    dest_is_multicast, port_range, source_is_restricted, PortSet,
+use crate::rules::firewall::model::{
+    Cond, Ip, Scope, TableFamily, Verdict, VmapKey, VmapMatch, L4,
 };
+use crate::rules::firewall::net::{dest_is_multicast, port_range, source_is_restricted, PortSet};
 use std::collections::HashMap;
 
 /// Words that start a new expression or statement: an unknown expression stops at them.
 const KEYWORDS: &[&str] = &[
-    "tcp", "udp", "th", "sctp", "dccp", "udplite", "iif", "iifname", "oif", "oifname", "meta",
-    "ct", "ip", "ip6", "icmp", "icmpv6", "fib", "counter", "log", "limit", "comment", "quota",
-    "notrack", "accept", "drop", "reject", "return", "continue", "jump", "goto", "queue", "add",
-    "update", "meter", "dnat", "snat", "masquerade", "redirect", "tproxy", "dup", "fwd",
-    "synproxy", "mark", "pkttype",
+    "tcp",
+    "udp",
+    "th",
+    "sctp",
+    "dccp",
+    "udplite",
+    "iif",
+    "iifname",
+    "oif",
+    "oifname",
+    "meta",
+    "ct",
+    "ip",
+    "ip6",
+    "icmp",
+    "icmpv6",
+    "fib",
+    "counter",
+    "log",
+    "limit",
+    "comment",
+    "quota",
+    "notrack",
+    "accept",
+    "drop",
+    "reject",
+    "return",
+    "continue",
+    "jump",
+    "goto",
+    "queue",
+    "add",
+    "update",
+    "meter",
+    "dnat",
+    "snat",
+    "masquerade",
+    "redirect",
+    "tproxy",
+    "dup",
+    "fwd",
+    "synproxy",
+    "mark",
+    "pkttype",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +187,10 @@ pub fn translate(
                 if r.peek().is_some_and(|t| t.tok == Tok::LBrace) {
                     r.skip_braces();
                 }
-                let inner: Vec<&str> = r.toks[start..r.pos].iter().filter_map(Token::text).collect();
+                let inner: Vec<&str> = r.toks[start..r.pos]
+                    .iter()
+                    .filter_map(Token::text)
+                    .collect();
                 if inner.iter().any(|w| *w == "over" || *w == "count") || w == "meter" {
                     conds.push(Cond::Unknown(format!("{w} {}", inner.join(" "))));
                 }
@@ -292,7 +334,8 @@ impl R<'_> {
         self.skip_braces();
         let mut entries = Vec::new();
         for item in raw_items {
-            let (k, v) = split_entry(&item).ok_or_else(|| format!("bad vmap entry `{}`", item.join(" ")))?;
+            let (k, v) =
+                split_entry(&item).ok_or_else(|| format!("bad vmap entry `{}`", item.join(" ")))?;
             let m = match key {
                 VmapKey::DPort(_) => VmapMatch::Ports(ports_of(&[k], Op::Eq)?),
                 _ => VmapMatch::Word(k.trim_matches('"').to_string()),
@@ -345,7 +388,9 @@ impl R<'_> {
                                 negated: false,
                             });
                         }
-                        conds.push(Cond::Unknown(format!("{proto} dport (a set without elements)")));
+                        conds.push(Cond::Unknown(format!(
+                            "{proto} dport (a set without elements)"
+                        )));
                     }
                 }
             }
@@ -381,7 +426,10 @@ impl R<'_> {
         let op = self.op();
         match self.values()? {
             Some(names) => conds.push(Cond::Iif {
-                names: names.into_iter().map(|n| n.trim_matches('"').to_string()).collect(),
+                names: names
+                    .into_iter()
+                    .map(|n| n.trim_matches('"').to_string())
+                    .collect(),
                 negated: op == Op::Ne,
             }),
             None => conds.push(Cond::Unknown("iifname @set".into())),
@@ -462,7 +510,10 @@ impl R<'_> {
         // `ip saddr . tcp dport { ... }`: a concatenation rempart does not model.
         if self.peek_word() == Some(".") {
             let mut text = format!("{which} {field}");
-            while self.peek().is_some_and(|t| t.tok != Tok::LBrace) && self.peek_word() != Some("accept") && self.peek_word() != Some("drop") {
+            while self.peek().is_some_and(|t| t.tok != Tok::LBrace)
+                && self.peek_word() != Some("accept")
+                && self.peek_word() != Some("drop")
+            {
                 if let Some(x) = self.next_text() {
                     text.push(' ');
                     text.push_str(&x);
@@ -528,10 +579,15 @@ impl R<'_> {
                     self.skip_braces();
                 }
                 conds.push(Cond::Family(ip));
-                conds.push(Cond::Unknown(format!("{which} {other} {}", words.join(" "))));
+                conds.push(Cond::Unknown(format!(
+                    "{which} {other} {}",
+                    words.join(" ")
+                )));
             }
         }
-        if self.family == TableFamily::Ip6 && ip == Ip::V4 || self.family == TableFamily::Ip && ip == Ip::V6 {
+        if self.family == TableFamily::Ip6 && ip == Ip::V4
+            || self.family == TableFamily::Ip && ip == Ip::V6
+        {
             return Err(format!("`{which}` expression in a table of another family"));
         }
         Ok(None)
@@ -539,7 +595,11 @@ impl R<'_> {
 }
 
 fn proto_cond(items: &[String], negated: bool) -> Cond {
-    let has = |names: &[&str]| items.iter().any(|i| names.contains(&i.to_ascii_lowercase().as_str()));
+    let has = |names: &[&str]| {
+        items
+            .iter()
+            .any(|i| names.contains(&i.to_ascii_lowercase().as_str()))
+    };
     Cond::Proto {
         tcp: has(&["tcp", "6"]),
         udp: has(&["udp", "17"]),
@@ -552,7 +612,8 @@ fn ports_of(items: &[String], op: Op) -> Result<PortSet, String> {
     let mut set = PortSet::default();
     for item in items {
         let item = item.trim_matches('"');
-        let (lo, hi) = port_range(item, '-').ok_or_else(|| format!("unknown port or service `{item}`"))?;
+        let (lo, hi) =
+            port_range(item, '-').ok_or_else(|| format!("unknown port or service `{item}`"))?;
         match op {
             Op::Eq | Op::Ne => set.add(lo, hi),
             Op::Lt => {

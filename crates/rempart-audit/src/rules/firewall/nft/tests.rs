@@ -74,13 +74,27 @@ fn hardened_config_opens_ssh_web_and_mosh() {
     for ip in Ip::BOTH {
         assert!(a.default_for(ip).unwrap().accepting().is_none());
     }
-    assert_eq!(a.open_ports(L4::Tcp).ranges(), &[(22, 22), (80, 80), (443, 443)]);
+    assert_eq!(
+        a.open_ports(L4::Tcp).ranges(),
+        &[(22, 22), (80, 80), (443, 443)]
+    );
     assert_eq!(a.open_ports(L4::Udp).ranges(), &[(60000, 61000)]);
-    let restricted: Vec<_> = a.restricted.iter().filter(|r| r.ports.contains(5432)).collect();
+    let restricted: Vec<_> = a
+        .restricted
+        .iter()
+        .filter(|r| r.ports.contains(5432))
+        .collect();
     assert_eq!(restricted[0].loc.line, 21);
-    assert!(restricted[0].what.contains("10.0.0.0/8"), "{}", restricted[0].what);
+    assert!(
+        restricted[0].what.contains("10.0.0.0/8"),
+        "{}",
+        restricted[0].what
+    );
     let mosh = a.open.iter().find(|o| o.l4 == L4::Udp).unwrap();
-    assert_eq!(mosh.by.loc.text, "udp dport 60000-61000 accept comment \"mosh\"");
+    assert_eq!(
+        mosh.by.loc.text,
+        "udp dport 60000-61000 accept comment \"mosh\""
+    );
 }
 
 #[test]
@@ -100,13 +114,24 @@ fn command_forms_and_includes() {
             other => Err(IncludeFailure::NotFound(other.into())),
         }
     };
-    let rs = parse("/etc/nftables.conf", "flush ruleset\ninclude \"/etc/nftables.d/*.nft\"\n", &mut files).unwrap();
+    let rs = parse(
+        "/etc/nftables.conf",
+        "flush ruleset\ninclude \"/etc/nftables.d/*.nft\"\n",
+        &mut files,
+    )
+    .unwrap();
     let chain = &rs.chains[0];
     assert_eq!(chain.rules.len(), 2);
-    assert_eq!(chain.rules[0].loc.path.as_deref(), Some("/etc/nftables.d/20-web.nft"));
+    assert_eq!(
+        chain.rules[0].loc.path.as_deref(),
+        Some("/etc/nftables.d/20-web.nft")
+    );
     assert_eq!(chain.rules[0].loc.line, 2, "insert puts the rule first");
     let a = analyse(&rs);
-    assert_eq!(a.open_ports(L4::Tcp).ranges(), &[(22, 22), (80, 80), (443, 443)]);
+    assert_eq!(
+        a.open_ports(L4::Tcp).ranges(),
+        &[(22, 22), (80, 80), (443, 443)]
+    );
 }
 
 #[test]
@@ -144,7 +169,10 @@ fn catch_all_accept_and_negated_interfaces() {
     assert_eq!(a.open_ports_of(Ip::V4, L4::Tcp).ranges(), &[(22, 22)]);
     assert_eq!(a.open_ports_of(Ip::V4, L4::Udp).count(), 65536);
     assert_eq!(a.open_ports_of(Ip::V6, L4::Tcp).count(), 65536);
-    assert_eq!(a.default_for(Ip::V4).unwrap().accepting().unwrap().loc.line, 5);
+    assert_eq!(
+        a.default_for(Ip::V4).unwrap().accepting().unwrap().loc.line,
+        5
+    );
     assert!(matches!(
         rs.chains[0].rules[0].conds[0],
         Cond::Iif { negated: true, .. }
@@ -159,7 +187,10 @@ fn unknown_expressions_are_kept_not_fatal() {
     .unwrap();
     let a = analyse(&rs);
     let web = a.open.iter().find(|o| o.ports.contains(8080)).unwrap();
-    assert!(!web.by.sure, "pkttype is not interpreted: the accept is uncertain");
+    assert!(
+        !web.by.sure,
+        "pkttype is not interpreted: the accept is uncertain"
+    );
 }
 
 proptest! {
@@ -182,4 +213,3 @@ proptest! {
         }
     }
 }
-
