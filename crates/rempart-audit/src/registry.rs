@@ -24,6 +24,10 @@ pub const RULES: &[Rule] = &[
     firewall::open_ports::RULE,
     firewall::live_ruleset::RULE,
     // intrusion
+    intrusion::installed::RULE,
+    intrusion::sshd_jail::RULE,
+    intrusion::backend::RULE,
+    intrusion::banaction::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -205,8 +205,22 @@ pub enum LoadError {
     Parse(ParseError),
 }
 
-/// Build the ruleset ufw loads at boot, from its settings and rules files.
+/// Build the ruleset ufw loads at boot, from its settings and the host's rules files.
 pub fn load_ruleset(host: &Host, ufw: &mut Ufw) -> Result<Ruleset, LoadError> {
+    let mut texts = Vec::new();
+    for ip in Ip::BOTH {
+        for path in files(ip) {
+            if let Some(f) = host.read_text(path).map_err(LoadError::Host)? {
+                texts.push((path.to_string(), f.text));
+            }
+        }
+    }
+    build_ruleset(ufw, &texts).map_err(LoadError::Parse)
+}
+
+/// Build the ruleset from ufw's settings and the text of its rules files, `(host path, text)`
+/// (`/etc/ufw/before.rules`, `user.rules`, ... ; missing files simply absent).
+pub fn build_ruleset(ufw: &mut Ufw, texts: &[(String, String)]) -> Result<Ruleset, ParseError> {
     let policy_loc = ufw.input_policy.as_ref().map(|a| a.loc.clone());
     let policy = match ufw
         .input_policy
@@ -222,11 +236,11 @@ pub fn load_ruleset(host: &Host, ufw: &mut Ufw) -> Result<Ruleset, LoadError> {
             let loc = policy_loc
                 .clone()
                 .unwrap_or_else(|| Loc::file(DEFAULTS, 0, ""));
-            return Err(LoadError::Parse(ParseError::at(
+            return Err(ParseError::at(
                 DEFAULTS,
                 loc.line,
                 format!("DEFAULT_INPUT_POLICY=\"{v}\" is not ACCEPT, DROP or REJECT"),
-            )));
+            ));
         }
     };
     let policy_loc = policy_loc.unwrap_or_else(|| Loc::file(DEFAULTS, 0, ""));
@@ -269,10 +283,10 @@ pub fn load_ruleset(host: &Host, ufw: &mut Ufw) -> Result<Ruleset, LoadError> {
             continue;
         }
         for path in files(ip) {
-            let Some(f) = host.read_text(path).map_err(LoadError::Host)? else {
+            let Some((_, text)) = texts.iter().find(|(p, _)| p == path) else {
                 continue;
             };
-            let lines: Vec<&str> = super::split_lines(&f.text).collect();
+            let lines: Vec<&str> = super::split_lines(text).collect();
             // Each `-A` line written by ufw follows its tuple comment, up to the next blank line.
             let mut owner: Vec<Option<Loc>> = vec![None; lines.len() + 1];
             let mut current: Option<Loc> = None;
@@ -295,10 +309,9 @@ pub fn load_ruleset(host: &Host, ufw: &mut Ufw) -> Result<Ruleset, LoadError> {
                     slot.clone_from(&current);
                 }
             }
-            iptables::parse_with(path, &f.text, ip, &mut rs, &mut |line, _| {
+            iptables::parse_with(path, text, ip, &mut rs, &mut |line, _| {
                 owner.get(line as usize).cloned().flatten()
-            })
-            .map_err(LoadError::Parse)?;
+            })?;
         }
         let chain = |name: &str, rules: Vec<FwRule>| Chain {
             family,
