@@ -66,9 +66,12 @@ impl Resolved {
         let mut out = vec![self.trail[0].1.evidence(key).actual(self.value.as_str())];
         if let Some((k, last)) = self.trail.last().filter(|_| self.trail.len() > 1) {
             if last != &self.trail[0].1 {
+                // `default/backend` is the option `backend` of [DEFAULT].
+                let name = k.rsplit('/').next().unwrap_or(k);
                 out.push(
-                    last.evidence(k)
-                        .note(format!("where `{key}` of the jail gets its value")),
+                    last.evidence(name)
+                        .actual(last.value.as_str())
+                        .note(format!("where the jail's `{key}` gets its value")),
                 );
             }
         }
@@ -239,6 +242,16 @@ fn expand(
 }
 
 impl Fail2banConfig {
+    /// Merge already parsed files in the order given (no includes are followed).
+    pub fn from_files(files: &[IniFile]) -> Fail2banConfig {
+        let mut cfg = Fail2banConfig::default();
+        for f in files {
+            cfg.merge(f);
+            cfg.files.push(f.path.clone());
+        }
+        cfg
+    }
+
     fn merge(&mut self, file: &IniFile) {
         for sec in &file.sections {
             let settings = sec.options.iter().map(|o| {
