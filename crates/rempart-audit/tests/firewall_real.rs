@@ -183,7 +183,7 @@ fn live_reader_sees_a_ruleset_loaded_in_a_network_namespace() {
     ns.exec(&["nft", "-f", conf.to_str().unwrap()], None);
     let wrapper = ns.nft_wrapper(tmp.path());
     let rs = live::read(Some(wrapper.to_str().unwrap())).expect("read the namespace's ruleset");
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     for ip in Ip::BOTH {
         assert!(a.default_for(ip).unwrap().accepting().is_none(), "{ip:?}");
         assert_eq!(
@@ -196,7 +196,7 @@ fn live_reader_sees_a_ruleset_loaded_in_a_network_namespace() {
     // The same reader on an empty namespace: nothing filters.
     ns.exec(&["nft", "flush", "ruleset"], None);
     let rs = live::read(Some(wrapper.to_str().unwrap())).unwrap();
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     assert!(a.default_for(Ip::V4).unwrap().accepting().is_some());
 }
 
@@ -221,7 +221,7 @@ fn live_reader_reads_iptables_nft_rules_through_the_text_listing() {
         "expected xt compat expressions: {json}"
     );
     let rs = live::read(Some(wrapper.to_str().unwrap())).unwrap();
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     let tcp = a.open_ports_of(Ip::V4, L4::Tcp);
     assert_eq!(
         tcp.ranges(),

@@ -9,9 +9,12 @@
 //! accept (reported, flagged as uncertain), a drop behind one does not close anything. Reports
 //! therefore err towards "open", never towards "closed".
 
-use super::model::{Chain, Cond, Ip, Loc, Ruleset, Scope, Verdict, VmapKey, VmapMatch, L4};
+use super::model::{
+    Chain, Cond, Ip, Loc, Ruleset, Scope, TableFamily, Verdict, VmapKey, VmapMatch, L4,
+};
 use super::net::{iface_is_internal, PortSet};
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Jumps followed before giving up (nft itself refuses loops and limits depth).
 const MAX_DEPTH: usize = 32;
@@ -149,11 +152,41 @@ impl Analysis {
     }
 }
 
+/// The work [`analyse`] accepts: port intervals times rules. A ruleset beyond it (hundreds of
+/// thousands of rules, each with its own port) is reported rather than evaluated for minutes.
+pub const MAX_WORK: usize = 50_000_000;
+
+/// A ruleset too large to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLarge {
+    pub rules: usize,
+    pub intervals: usize,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the ruleset is too large to evaluate ({} rules, {} distinct port intervals)",
+            self.rules, self.intervals
+        )
+    }
+}
+
 /// Analyse a ruleset: defaults per family, open ports, restricted openings.
-pub fn analyse(rs: &Ruleset) -> Analysis {
+pub fn analyse(rs: &Ruleset) -> Result<Analysis, TooLarge> {
+    let rules: usize = rs.chains.iter().map(|c| c.rules.len() + 1).sum();
+    let mut index = HashMap::with_capacity(rs.chains.len());
+    for (i, c) in rs.chains.iter().enumerate() {
+        index
+            .entry((c.family, c.table.as_str(), c.name.as_str()))
+            .or_insert(i);
+    }
     let ev = Evaluator {
         rs,
+        index,
         notes: RefCell::new(Vec::new()),
+        memo: RefCell::new(HashMap::new()),
     };
     let mut out = Analysis::default();
     for ip in Ip::BOTH {
@@ -162,7 +195,14 @@ pub fn analyse(rs: &Ruleset) -> Analysis {
             let mentioned = mentioned_ports(rs, l4);
             let port = unmentioned_port(&mentioned);
             judgements.push(ev.judge(Probe { ip, l4, port }));
-            for (lo, hi) in intervals(&mentioned) {
+            let cuts = intervals(&mentioned);
+            if cuts.len().saturating_mul(rules) > MAX_WORK {
+                return Err(TooLarge {
+                    rules,
+                    intervals: cuts.len(),
+                });
+            }
+            for (lo, hi) in cuts {
                 ev.notes.borrow_mut().clear();
                 let j = ev.judge(Probe { ip, l4, port: lo });
                 match j.accept {
@@ -181,7 +221,7 @@ pub fn analyse(rs: &Ruleset) -> Analysis {
         let port = unmentioned_port(&mentioned_ports(rs, L4::Tcp));
         out.defaults.push(FamilyDefault { ip, port, tcp, udp });
     }
-    out
+    Ok(out)
 }
 
 fn add_open(open: &mut Vec<Open>, ip: Ip, l4: L4, lo: u16, hi: u16, by: Decision) {
@@ -285,13 +325,20 @@ fn unmentioned_port(mentioned: &[PortSet]) -> u16 {
     u16::MAX
 }
 
+type ChainKey<'a> = (TableFamily, &'a str, &'a str);
+
 struct Evaluator<'a> {
     rs: &'a Ruleset,
+    index: HashMap<ChainKey<'a>, usize>,
     /// Restricted accepts met while judging the current probe.
     notes: RefCell<Vec<(Loc, String)>>,
+    /// The walk of each regular chain for the current probe (`None` while it is being walked:
+    /// a loop, which nft refuses, counts as a return). Without it, chains jumping to each other
+    /// would be walked an exponential number of times.
+    memo: RefCell<HashMap<usize, Option<Walk>>>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Walk {
     accept: Option<Decision>,
     drop: Option<Decision>,
@@ -300,6 +347,7 @@ struct Walk {
 
 impl Evaluator<'_> {
     fn judge(&self, probe: Probe) -> Judgement {
+        self.memo.borrow_mut().clear();
         let chains: Vec<&Chain> = self.rs.input_chains(probe.ip).collect();
         if chains.is_empty() {
             let loc = Loc {
@@ -350,6 +398,24 @@ impl Evaluator<'_> {
                 }
             }
         }
+        w
+    }
+
+    /// Walk the chain a rule jumps to, once per probe.
+    fn walk_target(&self, from: &Chain, target: &str, probe: Probe, depth: usize) -> Walk {
+        let returns = Walk {
+            returns: true,
+            ..Walk::default()
+        };
+        let Some(&i) = self.index.get(&(from.family, from.table.as_str(), target)) else {
+            return returns;
+        };
+        if let Some(done) = self.memo.borrow().get(&i) {
+            return done.clone().unwrap_or(returns);
+        }
+        self.memo.borrow_mut().insert(i, None);
+        let w = self.walk(&self.rs.chains[i], probe, depth + 1);
+        self.memo.borrow_mut().insert(i, Some(w.clone()));
         w
     }
 
@@ -406,13 +472,7 @@ impl Evaluator<'_> {
                 }
                 Verdict::Jump(ref target) | Verdict::Goto(ref target) => {
                     let goto = matches!(verdict, Verdict::Goto(_));
-                    let sub = match self.rs.chain(chain.family, &chain.table, target) {
-                        Some(c) => self.walk(c, probe, depth + 1),
-                        None => Walk {
-                            returns: true,
-                            ..Walk::default()
-                        },
-                    };
+                    let sub = self.walk_target(chain, target, probe, depth);
                     let weaken = |d: Decision| Decision {
                         sure: d.sure && sure,
                         ..d
@@ -652,7 +712,7 @@ mod tests {
             origin: Some("/etc/nftables.conf".into()),
             skipped: vec![],
         };
-        let a = analyse(&rs);
+        let a = analyse(&rs).unwrap();
         for ip in Ip::BOTH {
             let d = a.default_for(ip).unwrap();
             assert!(d.accepting().is_none(), "{ip:?}");
@@ -679,7 +739,7 @@ mod tests {
             origin: Some("/etc/nftables.conf".into()),
             skipped: vec![],
         };
-        let a = analyse(&rs);
+        let a = analyse(&rs).unwrap();
         let v4 = a.default_for(Ip::V4).unwrap().accepting().unwrap();
         assert_eq!((v4.by, v4.loc.line), (By::Rule, 9));
         let v6 = a.default_for(Ip::V6).unwrap().accepting().unwrap();
@@ -724,10 +784,77 @@ mod tests {
             origin: None,
             skipped: vec![],
         };
-        let a = analyse(&rs);
+        let a = analyse(&rs).unwrap();
         let tcp = a.open_ports(L4::Tcp);
         assert!(!tcp.contains(8000) && !tcp.contains(22) && tcp.contains(23));
         assert!(a.open_ports(L4::Udp).is_empty());
+    }
+
+    #[test]
+    fn chains_jumping_to_each_other_are_walked_once_per_probe() {
+        // 25 chains (nft allows jumps 16 deep; the evaluator follows 32) of 10 jumps each to
+        // the next, the last looping back to the first: without memoisation, 10^25 walks.
+        let mut chains = vec![input(
+            TableFamily::Inet,
+            Verdict::Drop,
+            vec![rule(1, vec![], Verdict::Jump("c0".into()))],
+        )];
+        for i in 0..25 {
+            let mut c = input(
+                TableFamily::Inet,
+                Verdict::Accept,
+                (0..10)
+                    .map(|r| {
+                        let next = if i == 24 {
+                            "c0".to_string()
+                        } else {
+                            format!("c{}", i + 1)
+                        };
+                        rule(
+                            r,
+                            vec![Cond::Unknown("meta mark 1".into())],
+                            Verdict::Jump(next),
+                        )
+                    })
+                    .collect(),
+            );
+            c.name = format!("c{i}");
+            c.hook = None;
+            c.policy = None;
+            chains.push(c);
+        }
+        chains[25]
+            .rules
+            .push(rule(99, vec![tcp_dport(&[(22, 22)])], Verdict::Accept));
+        let rs = Ruleset {
+            chains,
+            origin: None,
+            skipped: vec![],
+        };
+        let start = std::time::Instant::now();
+        let a = analyse(&rs).unwrap();
+        assert!(a.open_ports_of(Ip::V4, L4::Tcp).contains(22));
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn huge_rulesets_are_refused_not_evaluated_for_minutes() {
+        let rules: Vec<FwRule> = (0..20_000u16)
+            .map(|p| {
+                rule(
+                    u32::from(p),
+                    vec![tcp_dport(&[(p * 3, p * 3)])],
+                    Verdict::Accept,
+                )
+            })
+            .collect();
+        let rs = Ruleset {
+            chains: vec![input(TableFamily::Inet, Verdict::Drop, rules)],
+            origin: None,
+            skipped: vec![],
+        };
+        let e = analyse(&rs).unwrap_err();
+        assert!(e.to_string().contains("too large"), "{e}");
     }
 
     #[test]
@@ -745,7 +872,7 @@ mod tests {
             origin: None,
             skipped: vec![],
         };
-        let a = analyse(&rs);
+        let a = analyse(&rs).unwrap();
         let d = a.default_for(Ip::V4).unwrap();
         assert!(d.accepting().is_some() && d.dropping().is_some());
     }

@@ -506,7 +506,7 @@ COMMIT
     #[test]
     fn persistent_rules_open_only_the_listed_ports() {
         let rs = parse("/etc/iptables/rules.v4", RULES_V4, Ip::V4).unwrap();
-        let a = analyse(&rs);
+        let a = analyse(&rs).unwrap();
         assert_eq!(
             a.open_ports_of(Ip::V4, L4::Tcp).ranges(),
             &[(22, 22), (80, 80), (443, 443)]
@@ -552,7 +552,7 @@ COMMIT
         let text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ! -i lo -p tcp ! --dport 22 -j DROP\n-I INPUT 1 -p tcp --dport 23 -j DROP\nCOMMIT\n";
         let rs = parse("/f", text, Ip::V4).unwrap();
         assert_eq!(rs.chains[0].rules[0].loc.line, 4);
-        let a = analyse(&rs);
+        let a = analyse(&rs).unwrap();
         assert_eq!(a.open_ports_of(Ip::V4, L4::Tcp).ranges(), &[(22, 22)]);
     }
 

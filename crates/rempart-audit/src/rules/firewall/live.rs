@@ -570,7 +570,7 @@ mod tests {
         assert_eq!(input.hook.as_deref(), Some("input"));
         assert_eq!(input.rules.len(), 3);
         assert!(matches!(input.rules[2].verdict, Some(Verdict::Vmap { .. })));
-        let a = analyse(&rs);
+        let a = analyse(&rs).unwrap();
         assert_eq!(
             a.open_ports(L4::Tcp).ranges(),
             &[(22, 22), (80, 80), (443, 443)]

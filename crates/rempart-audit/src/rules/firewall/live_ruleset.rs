@@ -66,9 +66,9 @@ impl Fact for LiveRuleset {
             })
         };
         LiveRuleset {
-            result: parsed.map(|rs| {
-                let a = analyse(&rs);
-                (rs, a)
+            result: parsed.and_then(|rs| {
+                let a = analyse(&rs).map_err(|e| e.to_string())?;
+                Ok((rs, a))
             }),
         }
     }

@@ -25,30 +25,40 @@ impl PortSet {
     }
 
     pub fn from_ranges(it: impl IntoIterator<Item = (u16, u16)>) -> PortSet {
-        let mut set = PortSet::default();
-        for (a, b) in it {
-            set.add(a.min(b), a.max(b));
+        let mut ranges: Vec<(u16, u16)> =
+            it.into_iter().map(|(a, b)| (a.min(b), a.max(b))).collect();
+        ranges.sort_unstable();
+        PortSet {
+            ranges: merge_sorted(ranges),
         }
-        set
     }
 
+    /// Add a range. Appending after the last range (the common case) is O(1).
     pub fn add(&mut self, lo: u16, hi: u16) {
-        self.ranges.push((lo, hi));
-        self.ranges.sort_unstable();
-        let mut merged: Vec<(u16, u16)> = Vec::with_capacity(self.ranges.len());
-        for &(a, b) in &self.ranges {
-            match merged.last_mut() {
-                Some(last) if u32::from(a) <= u32::from(last.1) + 1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
+        match self.ranges.last_mut() {
+            None => self.ranges.push((lo, hi)),
+            Some(last) if u32::from(lo) > u32::from(last.1) + 1 => self.ranges.push((lo, hi)),
+            Some(last) if lo >= last.0 => last.1 = last.1.max(hi),
+            Some(_) => {
+                let pos = self.ranges.partition_point(|r| r.0 < lo);
+                self.ranges.insert(pos, (lo, hi));
+                self.ranges = merge_sorted(std::mem::take(&mut self.ranges));
             }
         }
-        self.ranges = merged;
     }
 
     pub fn extend(&mut self, other: &PortSet) {
-        for &(a, b) in &other.ranges {
-            self.add(a, b);
+        if other.ranges.len() <= 2 {
+            for &(a, b) in &other.ranges {
+                self.add(a, b);
+            }
+            return;
         }
+        let mut all = std::mem::take(&mut self.ranges);
+        all.extend_from_slice(&other.ranges);
+        all.sort_unstable();
+        self.ranges = merge_sorted(all);
     }
 
     pub fn contains(&self, p: u16) -> bool {
@@ -63,24 +73,27 @@ impl PortSet {
         &self.ranges
     }
 
-    /// Ports of `self` not in `other`.
+    /// Ports of `self` not in `other` (both sorted: one linear sweep).
     pub fn minus(&self, other: &PortSet) -> PortSet {
         let mut out = PortSet::default();
+        let mut j = 0;
         for &(a, b) in &self.ranges {
             let mut start = u32::from(a);
             let end = u32::from(b);
-            for &(oa, ob) in &other.ranges {
-                let (oa, ob) = (u32::from(oa), u32::from(ob));
-                if ob < start || oa > end {
-                    continue;
-                }
+            while j < other.ranges.len() && u32::from(other.ranges[j].1) < start {
+                j += 1;
+            }
+            let mut k = j;
+            while k < other.ranges.len() && u32::from(other.ranges[k].0) <= end {
+                let (oa, ob) = (u32::from(other.ranges[k].0), u32::from(other.ranges[k].1));
                 if oa > start {
                     out.ranges.push((start as u16, (oa - 1) as u16));
                 }
-                start = ob + 1;
+                start = start.max(ob + 1);
                 if start > end {
                     break;
                 }
+                k += 1;
             }
             if start <= end {
                 out.ranges.push((start as u16, end as u16));
@@ -117,6 +130,18 @@ impl fmt::Display for PortSet {
             write!(f, "{{ {} }}", items.join(", "))
         }
     }
+}
+
+/// Merge sorted ranges that overlap or touch.
+fn merge_sorted(ranges: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
+    let mut merged: Vec<(u16, u16)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match merged.last_mut() {
+            Some(last) if u32::from(a) <= u32::from(last.1) + 1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
 }
 
 /// The service names of Debian's `/etc/services` that firewall configurations commonly use.
@@ -334,6 +359,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn add_matches_from_ranges(a in proptest::collection::vec((0u16..300, 0u16..300), 0..12), p in 0u16..320) {
+            let mut one = PortSet::default();
+            for &(x, y) in &a {
+                one.add(x, y);
+            }
+            let all = PortSet::from_ranges(a.iter().copied());
+            prop_assert_eq!(&one, &all);
+            prop_assert_eq!(one.contains(p), a.iter().any(|&(x, y)| x.min(y) <= p && p <= x.max(y)));
+            for w in one.ranges().windows(2) {
+                prop_assert!(u32::from(w[0].1) + 1 < u32::from(w[1].0));
+            }
+        }
+
         #[test]
         fn minus_is_disjoint_and_within(a in proptest::collection::vec((0u16..2000, 0u16..2000), 0..8),
                                         b in proptest::collection::vec((0u16..2000, 0u16..2000), 0..8),

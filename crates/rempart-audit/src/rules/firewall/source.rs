@@ -327,7 +327,13 @@ fn load(ctx: &Ctx, kind: Kind, ufw_settings: Option<Ufw>) -> Result<Config, Conf
         }
         Kind::Firewalld => return Err(ConfigError::Unsupported(kind)),
     };
-    let analysis = analyse(&ruleset);
+    let analysis = analyse(&ruleset).map_err(|e| {
+        ConfigError::Parse(ParseError {
+            path: ruleset.origin.clone().unwrap_or_default(),
+            line: None,
+            message: e.to_string(),
+        })
+    })?;
     Ok(Config {
         kind,
         ruleset,

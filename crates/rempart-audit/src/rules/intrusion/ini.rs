@@ -291,10 +291,10 @@ mod tests {
         }
 
         #[test]
-        fn options_keep_their_lines(lines in proptest::collection::vec("(\\[[a-z]{1,4}\\]|[a-z]{1,5} ?= ?[a-z/ ]{0,6}|  [a-z]{1,3}|#.{0,5}|)", 0..20)) {
-            let text = lines.join("\n");
+        fn options_keep_their_lines(rows in proptest::collection::vec("(\\[[a-z]{1,4}\\]|[a-z]{1,5} ?= ?[a-z/ ]{0,6}|  [a-z]{1,3}|#.{0,5}|)", 0..20)) {
+            let text = rows.join("\n");
             if let Ok(f) = parse("/f", &text) {
-                let src: Vec<&str> = text.split('\n').collect();
+                let src = lines(&text);
                 for s in &f.sections {
                     for o in &s.options {
                         let line = src[o.line as usize - 1];

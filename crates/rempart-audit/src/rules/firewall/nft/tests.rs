@@ -62,7 +62,7 @@ table inet filter {
 fn debian_default_config_accepts_everything() {
     let rs = parse_str(DEBIAN_DEFAULT).unwrap();
     assert_eq!(rs.chains.len(), 3);
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     let d = a.default_for(Ip::V4).unwrap().accepting().unwrap();
     assert_eq!(d.loc.line, 6, "the input chain without a policy");
 }
@@ -70,7 +70,7 @@ fn debian_default_config_accepts_everything() {
 #[test]
 fn hardened_config_opens_ssh_web_and_mosh() {
     let rs = parse_str(HARDENED).unwrap();
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     for ip in Ip::BOTH {
         assert!(a.default_for(ip).unwrap().accepting().is_none());
     }
@@ -127,7 +127,7 @@ fn command_forms_and_includes() {
         Some("/etc/nftables.d/20-web.nft")
     );
     assert_eq!(chain.rules[0].loc.line, 2, "insert puts the rule first");
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     assert_eq!(
         a.open_ports(L4::Tcp).ranges(),
         &[(22, 22), (80, 80), (443, 443)]
@@ -163,7 +163,7 @@ fn catch_all_accept_and_negated_interfaces() {
         "table ip f {\n chain input {\n  type filter hook input priority 0; policy drop;\n  iifname != \"lo\" tcp dport != 22 drop\n  accept\n }\n}\n",
     )
     .unwrap();
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     // The catch-all accept on line 5 opens what the drop rule leaves: 22 over TCP, all of UDP,
     // and everything over IPv6, which an `ip` table does not see.
     assert_eq!(a.open_ports_of(Ip::V4, L4::Tcp).ranges(), &[(22, 22)]);
@@ -185,7 +185,7 @@ fn unknown_expressions_are_kept_not_fatal() {
         "table inet f {\n chain input {\n  type filter hook input priority 0; policy drop;\n  meta pkttype host tcp dport 8080 accept\n  ip saddr . tcp dport { 1.2.3.4 . 22 } accept\n }\n}\n",
     )
     .unwrap();
-    let a = analyse(&rs);
+    let a = analyse(&rs).unwrap();
     let web = a.open.iter().find(|o| o.ports.contains(8080)).unwrap();
     assert!(
         !web.by.sure,
@@ -206,7 +206,7 @@ proptest! {
         let text = words.join(" ");
         if let Ok(rs) = parse_str(&text) {
             // Whatever parses can be evaluated, and an open port is inside 0..=65535.
-            let a = analyse(&rs);
+            let a = analyse(&rs).unwrap();
             for o in &a.open {
                 prop_assert!(!o.ports.is_empty());
             }
