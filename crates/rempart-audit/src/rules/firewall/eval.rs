@@ -175,7 +175,17 @@ impl std::fmt::Display for TooLarge {
 
 /// Analyse a ruleset: defaults per family, open ports, restricted openings.
 pub fn analyse(rs: &Ruleset) -> Result<Analysis, TooLarge> {
-    let rules: usize = rs.chains.iter().map(|c| c.rules.len() + 1).sum();
+    // Work per probe: every rule, and every entry of its verdict map.
+    let rules: usize = rs
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .map(|r| match &r.verdict {
+            Some(Verdict::Vmap { entries, .. }) => 1 + entries.len(),
+            _ => 1,
+        })
+        .sum::<usize>()
+        + rs.chains.len();
     let mut index = HashMap::with_capacity(rs.chains.len());
     for (i, c) in rs.chains.iter().enumerate() {
         index

@@ -62,7 +62,9 @@ impl PortSet {
     }
 
     pub fn contains(&self, p: u16) -> bool {
-        self.ranges.iter().any(|&(a, b)| a <= p && p <= b)
+        // The first range ending at or after p is the only candidate.
+        let i = self.ranges.partition_point(|&(_, b)| b < p);
+        self.ranges.get(i).is_some_and(|&(a, _)| a <= p)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -202,15 +202,12 @@ pub fn summary(a: &Analysis) -> String {
         .iter()
         .map(|&l| {
             let p = a.open_ports(l);
-            format!(
-                "{} {}",
-                l.as_str(),
-                if p.is_empty() {
-                    "none".to_string()
-                } else {
-                    p.to_string()
-                }
-            )
+            let ports = match p.count() {
+                0 => "none".to_string(),
+                65536 => "any".to_string(),
+                _ => p.to_string(),
+            };
+            format!("{} {ports}", l.as_str())
         })
         .collect::<Vec<_>>()
         .join("; ")

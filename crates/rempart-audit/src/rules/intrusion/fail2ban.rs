@@ -25,6 +25,8 @@ pub const DIR: &str = "/etc/fail2ban";
 
 /// Python configparser's MAX_INTERPOLATION_DEPTH.
 const MAX_DEPTH: usize = 10;
+/// Largest interpolated value rempart builds (references can double a value at each level).
+const MAX_VALUE: usize = 1 << 20;
 /// Include nesting rempart follows (fail2ban only stops at a file including itself).
 const MAX_INCLUDE_DEPTH: usize = 16;
 
@@ -398,6 +400,11 @@ impl Fail2banConfig {
                     )));
                 };
                 trail.push((name, v.clone()));
+                if out.len() + v.value.len() > MAX_VALUE {
+                    return Err(fail(format!(
+                        "the interpolated value grows past {MAX_VALUE} bytes"
+                    )));
+                }
                 if v.value.contains('%') {
                     self.interpolate(&v.value, section, &v, depth + 1, out, trail)?;
                 } else {

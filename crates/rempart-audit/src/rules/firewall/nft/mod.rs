@@ -24,6 +24,9 @@ pub const NFTABLES_CONF: &str = "/etc/nftables.conf";
 /// nft's own limit on nested includes.
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// Tokens one statement may reach through variable expansion.
+const MAX_EXPANSION: usize = 200_000;
+
 /// Where nft looks for relative include paths (`nft -h`: "Default is: /etc").
 const INCLUDE_DIR: &str = "/etc";
 
@@ -400,6 +403,13 @@ impl Parser<'_, '_> {
                         .vars
                         .get(name)
                         .ok_or_else(|| cur.err_at(t.line, format!("undefined variable ${name}")))?;
+                    // Variables built from variables can double at each define.
+                    if out.len() + v.len() > MAX_EXPANSION {
+                        return Err(cur.err_at(
+                            t.line,
+                            format!("${name} expands to more than {MAX_EXPANSION} tokens"),
+                        ));
+                    }
                     out.extend(v.iter().map(|x| Token {
                         tok: x.tok.clone(),
                         line: t.line,

@@ -193,6 +193,18 @@ fn unknown_expressions_are_kept_not_fatal() {
     );
 }
 
+#[test]
+fn doubling_variables_stop_before_exhausting_memory() {
+    let mut text = String::from("define v0 = 22\n");
+    for i in 1..40 {
+        text.push_str(&format!("define v{i} = {{ $v{}, $v{} }}\n", i - 1, i - 1));
+    }
+    match parse_str(&text) {
+        Err(ParseFailure::Parse(e)) => assert!(e.message.contains("expands"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 proptest! {
     #[test]
     fn never_panics(s in "\\PC{0,400}") {

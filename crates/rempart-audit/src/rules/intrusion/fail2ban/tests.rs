@@ -196,6 +196,26 @@ fn interpolation_errors_name_the_setting() {
 }
 
 #[test]
+fn doubling_references_stop_at_a_size_limit() {
+    let mut text =
+        String::from("[DEFAULT]\nv0 = 0123456789abcdef0123456789abcdef0123456789abcdef\n");
+    for i in 1..10 {
+        text.push_str(&format!(
+            "v{i} = %(v{})s%(v{})s%(v{})s%(v{})s\n",
+            i - 1,
+            i - 1,
+            i - 1,
+            i - 1
+        ));
+    }
+    text.push_str("[sshd]\nbackend = %(v9)s\n");
+    let t = tree(&[("/etc/fail2ban/jail.conf", text.as_str())]);
+    let cfg = load(&Host::tree(t.path()).unwrap()).unwrap().unwrap();
+    let e = cfg.get("sshd", "backend").unwrap_err();
+    assert!(e.message.contains("grows past"), "{e}");
+}
+
+#[test]
 fn unreadable_configurations_are_errors() {
     let t = tree(&[(
         "/etc/fail2ban/jail.local",
