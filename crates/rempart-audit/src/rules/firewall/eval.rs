@@ -867,6 +867,65 @@ mod tests {
         assert!(e.to_string().contains("too large"), "{e}");
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The interval cut gives what a port-by-port first-match walk gives.
+        #[test]
+        fn intervals_agree_with_port_by_port_evaluation(
+            rules in proptest::collection::vec(
+                (proptest::collection::vec((0u16..200, 0u16..200), 1..4), any::<bool>(), any::<bool>()),
+                0..10),
+            policy_drop in any::<bool>(),
+        ) {
+            let fw_rules: Vec<FwRule> = rules
+                .iter()
+                .enumerate()
+                .map(|(i, (ports, accept, negated))| rule(
+                    i as u32 + 3,
+                    vec![Cond::DPort {
+                        proto: Some(L4::Tcp),
+                        ports: PortSet::from_ranges(ports.iter().copied()),
+                        negated: *negated,
+                    }],
+                    if *accept { Verdict::Accept } else { Verdict::Drop },
+                ))
+                .collect();
+            let policy = if policy_drop { Verdict::Drop } else { Verdict::Accept };
+            let rs = Ruleset {
+                chains: vec![input(TableFamily::Inet, policy, fw_rules.clone())],
+                origin: None,
+                skipped: vec![],
+            };
+            let a = analyse(&rs).unwrap();
+            let open = a.open_ports_of(Ip::V4, L4::Tcp);
+            for p in 0u16..=210 {
+                let mut verdict = !policy_drop;
+                for r in &fw_rules {
+                    let Cond::DPort { ports, negated, .. } = &r.conds[0] else { unreachable!() };
+                    if ports.contains(p) != *negated {
+                        verdict = r.verdict == Some(Verdict::Accept);
+                        break;
+                    }
+                }
+                prop_assert_eq!(open.contains(p), verdict, "port {}", p);
+            }
+        }
+
+        /// Adding an accept rule at the end never closes a port.
+        #[test]
+        fn a_trailing_accept_never_closes(ports in proptest::collection::vec((0u16..500, 0u16..500), 1..6), extra in 0u16..500) {
+            let base = vec![rule(3, vec![tcp_dport(&ports)], Verdict::Accept)];
+            let mut more = base.clone();
+            more.push(rule(4, vec![tcp_dport(&[(extra, extra)])], Verdict::Accept));
+            let mk = |rules| Ruleset { chains: vec![input(TableFamily::Inet, Verdict::Drop, rules)], origin: None, skipped: vec![] };
+            let before = analyse(&mk(base)).unwrap().open_ports_of(Ip::V6, L4::Tcp);
+            let after = analyse(&mk(more)).unwrap().open_ports_of(Ip::V6, L4::Tcp);
+            prop_assert!(before.minus(&after).is_empty());
+            prop_assert!(after.contains(extra));
+        }
+    }
+
     #[test]
     fn unknown_condition_may_accept_but_never_closes() {
         let rs = Ruleset {

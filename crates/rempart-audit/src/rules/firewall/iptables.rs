@@ -312,7 +312,7 @@ fn rule_from_args(args: &[String], ip: Ip) -> Result<(Vec<Cond>, Option<Verdict>
             }
             "-s" | "--source" | "--src" => {
                 let (v, neg) = take_value(&mut i)?;
-                let restricted = v.split(',').any(source_is_restricted);
+                let restricted = v.split(',').all(source_is_restricted);
                 conds.push(Cond::Source {
                     family: Some(ip),
                     scope: if restricted {

@@ -405,6 +405,27 @@ mod tests {
     }
 
     proptest! {
+        /// Whatever the rules files hold, a ruleset that builds has ufw's INPUT chains with the
+        /// configured policy.
+        #[test]
+        fn built_rulesets_keep_the_policy(user in "\\PC{0,300}", policy in "(DROP|ACCEPT|REJECT)") {
+            let mut u = Ufw {
+                enabled: None,
+                input_policy: Some(Assignment { value: policy.clone(), loc: Loc::file(DEFAULTS, 3, "") }),
+                ipv6: None,
+                tuples: Vec::new(),
+            };
+            let texts = vec![("/etc/ufw/user.rules".to_string(), format!("*filter\n:ufw-user-input - [0:0]\n{user}\nCOMMIT\n"))];
+            if let Ok(rs) = build_ruleset(&mut u, &texts) {
+                let inputs: Vec<_> = rs.chains.iter().filter(|c| c.name == "INPUT").collect();
+                prop_assert_eq!(inputs.len(), 2);
+                for c in inputs {
+                    let want = match policy.as_str() { "DROP" => Verdict::Drop, "REJECT" => Verdict::Reject, _ => Verdict::Accept };
+                    prop_assert_eq!(&c.policy.as_ref().unwrap().0, &want);
+                }
+            }
+        }
+
         #[test]
         fn settings_and_tuples_never_panic(s in "\\PC{0,300}") {
             let _ = parse_assignments("/f", &s);
