@@ -15,7 +15,7 @@ pub struct AuditConfig {
     pub profile: Option<Level>,
     /// Findings below this severity are not reported and never fail the run.
     pub min_severity: Option<Severity>,
-    /// TCP ports meant to be reachable from outside (22, 80 and 443 when unset).
+    /// Ports meant to be reachable from outside, over TCP or UDP (22, 80 and 443 when unset).
     pub allowed_ports: Vec<u16>,
     /// Accounts allowed to administer the host (sudo members, SSH AllowUsers). When set, any other
     /// member of sudo/wheel is reported.

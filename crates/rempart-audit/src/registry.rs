@@ -53,9 +53,15 @@ pub const RULES: &[Rule] = &[
     updates::auto_upgrades::RULE,
     updates::pending_security::RULE,
     // firewall
-
+    firewall::active::RULE,
+    firewall::default_deny::RULE,
+    firewall::open_ports::RULE,
+    firewall::live_ruleset::RULE,
     // intrusion
-
+    intrusion::installed::RULE,
+    intrusion::sshd_jail::RULE,
+    intrusion::backend::RULE,
+    intrusion::banaction::RULE,
     // services
     services::runs_as_root::RULE,
     services::account_shell::RULE,

@@ -431,6 +431,56 @@ fn with_a_confirm_the_changes_stay() {
 const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
+        "FW-ACTIVE",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "avmonitoring",
+        "FW-DEFAULT-DENY",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "avmonitoring",
+        "FW-OPEN-PORTS",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "avmonitoring",
+        "IPS-FAIL2BAN",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "koprogo",
+        "IPS-FAIL2BAN",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "raspberry",
+        "FW-ACTIVE",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "raspberry",
+        "FW-DEFAULT-DENY",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "raspberry",
+        "FW-OPEN-PORTS",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "raspberry",
+        "IPS-BACKEND",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "raspberry",
+        "IPS-BANACTION",
+        "no automatic fix written yet for this family (firewall, intrusion)",
+    ),
+    (
+        "avmonitoring",
         "WEB-TRAEFIK-API-INSECURE",
         "no automatic fix written yet for this family (web, app, containers, logging)",
     ),
