@@ -2,6 +2,7 @@
 
 mod audit;
 mod facts;
+mod guard;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Explain(rules::ExplainArgs),
     /// Print the facts the audit judged (for example the effective sshd configuration).
     Facts(facts::Args),
+    /// Follow logs and ban abusive addresses through nftables; test filters and replay logs.
+    Guard(guard::Args),
 }
 
 /// Run a command; the returned code is the process exit status.
@@ -33,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),
         Command::Facts(a) => facts::run(a),
+        Command::Guard(a) => guard::run(a),
     }
 }

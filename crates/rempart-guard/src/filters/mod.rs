@@ -1,0 +1,185 @@
+//! Filters turn one log line into at most one failure: the host to blame, the time, and which
+//! kind of message it was. Built-in filters are hand-written parsers (a cheap literal test
+//! rejects most lines before any parsing); fail2ban `filter.d` files are compiled by
+//! [`crate::f2b`] into the same [`Filter`] trait.
+//!
+//! Every built-in filter carries sample lines with the outcome it must give; `rempart guard test
+//! --samples` runs them for users, and the crate's tests run them in CI.
+//!
+//! This module does not count failures or decide bans: that is [`crate::jail`].
+
+pub mod access;
+pub mod apache;
+pub mod api_abuse;
+pub mod mysqld;
+pub mod nginx;
+pub mod postgres;
+pub mod recidive;
+pub mod samples;
+pub mod scan;
+pub mod sshd;
+pub mod syslog;
+pub mod tracker;
+pub mod traefik;
+pub mod webattack;
+
+use crate::addr::Host;
+use crate::time::Clock;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use samples::{run_samples, Sample, SampleResult};
+
+/// One line handed to a filter.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// The line, without its newline.
+    pub text: &'a str,
+    /// The time the source knows for the line (the journal's); `None` for plain files, whose
+    /// lines carry their own time.
+    pub time: Option<Timestamp>,
+}
+
+impl<'a> Input<'a> {
+    /// A line from a plain log file.
+    pub fn line(text: &'a str) -> Input<'a> {
+        Input { text, time: None }
+    }
+}
+
+/// A failure a filter found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Who to blame.
+    pub host: Host,
+    /// When (the line's time, or the source's); `None` if the line had no readable time.
+    pub time: Option<Timestamp>,
+    /// Which kind of message matched (`failed-auth`, `invalid-user`...), for humans.
+    pub rule: &'static str,
+}
+
+/// A detector of failures in log lines. Filters may remember earlier lines (sshd follows a
+/// connection across lines), so `examine` takes `&mut self`; they must stay bounded in memory.
+pub trait Filter: Send + fmt::Debug {
+    /// Looks at one line.
+    fn examine(&mut self, input: &Input<'_>, clock: &Clock) -> Option<Failure>;
+}
+
+/// Options a jail passes to its filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterOptions {
+    /// Detection mode, for filters that have several (`sshd`: `normal`, `ddos`, `extra`,
+    /// `aggressive`; `apache-auth`: `normal`, `aggressive`; `traefik-auth` and `nginx-http-auth`:
+    /// `normal`, `ddos`, `aggressive`, `fallback`...). Default: `normal`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// `api-abuse` only: the request path prefix whose requests are counted (`/ingest`).
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+}
+
+impl FilterOptions {
+    /// Options with a mode.
+    pub fn with_mode(mode: &str) -> FilterOptions {
+        FilterOptions {
+            mode: Some(mode.to_string()),
+            ..FilterOptions::default()
+        }
+    }
+
+    pub(crate) fn reject_path_prefix(&self, filter: &str) -> Result<(), FilterError> {
+        match &self.path_prefix {
+            Some(_) => Err(FilterError::Option {
+                filter: filter.to_string(),
+                message: "`path_prefix` only applies to the api-abuse filter".to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn only_modes(&self, b: &Builtin) -> Result<(), FilterError> {
+        match &self.mode {
+            Some(m) if !b.modes.contains(&m.as_str()) => Err(FilterError::mode(b.name, m, b.modes)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A filter could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    /// No built-in filter of that name (and no filter file was given).
+    #[error("unknown filter `{name}` (built-in filters: {known})")]
+    Unknown { name: String, known: String },
+    /// An option the filter does not accept.
+    #[error("filter `{filter}`: {message}")]
+    Option { filter: String, message: String },
+}
+
+impl FilterError {
+    fn mode(filter: &str, mode: &str, modes: &[&str]) -> FilterError {
+        FilterError::Option {
+            filter: filter.to_string(),
+            message: format!("unknown mode `{mode}` (modes: {})", modes.join(", ")),
+        }
+    }
+}
+
+/// A built-in filter: its name, what it detects, its modes, its samples and its constructor.
+#[derive(Debug)]
+pub struct Builtin {
+    /// The name jails refer to (`sshd`).
+    pub name: &'static str,
+    /// One line saying what it detects.
+    pub about: &'static str,
+    /// Accepted `mode` values, the default first (empty: no modes).
+    pub modes: &'static [&'static str],
+    /// Sample lines with their expected outcome.
+    pub samples: &'static [Sample],
+    build: fn(&FilterOptions) -> Result<Box<dyn Filter>, FilterError>,
+}
+
+impl Builtin {
+    /// A fresh detector with these options.
+    pub fn build(&self, opts: &FilterOptions) -> Result<Box<dyn Filter>, FilterError> {
+        (self.build)(opts)
+    }
+}
+
+/// The built-in filters, in documentation order.
+pub const BUILTINS: &[&Builtin] = &[
+    &sshd::BUILTIN,
+    &apache::AUTH,
+    &apache::BADBOTS,
+    &nginx::HTTP_AUTH,
+    &nginx::BOTSEARCH,
+    &traefik::AUTH,
+    &traefik::BADBOTS,
+    &mysqld::BUILTIN,
+    &postgres::BUILTIN,
+    &api_abuse::BUILTIN,
+    &webattack::BUILTIN,
+    &recidive::BUILTIN,
+];
+
+/// The built-in filter named `name`.
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().copied().find(|b| b.name == name)
+}
+
+/// Builds the built-in filter `name`.
+pub fn build(name: &str, opts: &FilterOptions) -> Result<Box<dyn Filter>, FilterError> {
+    match builtin(name) {
+        Some(b) => b.build(opts),
+        None => Err(FilterError::Unknown {
+            name: name.to_string(),
+            known: BUILTINS
+                .iter()
+                .map(|b| b.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
