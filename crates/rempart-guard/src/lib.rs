@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod f2b;
 pub mod filters;
 pub mod source;
 pub mod time;

@@ -57,6 +57,11 @@ impl Clock {
         self.now_year = now.to_zoned(self.tz.clone()).year();
     }
 
+    /// The current year in the clock's zone.
+    pub fn year(&self) -> i16 {
+        self.now_year
+    }
+
     /// The time zone local times are read in.
     pub fn tz(&self) -> &TimeZone {
         &self.tz
@@ -300,6 +305,23 @@ fn month_from_abbr(s: &[u8]) -> Option<i8> {
     })
 }
 
+/// A month abbreviation (`Jan`, case-insensitive) as its number.
+pub fn month_number(s: &str) -> Option<i8> {
+    s.get(..3).and_then(|m| month_from_abbr(m.as_bytes()))
+}
+
+/// A UTC offset written `Z`, `+HH:MM`, `+HHMM` or `+HH`, in seconds east of UTC.
+pub fn parse_offset(s: &str) -> Option<i32> {
+    let mut c = Cur::new(s);
+    let off = c.zone()?;
+    (c.i == s.len()).then_some(off)
+}
+
+/// A civil time at a fixed offset, or in the clock's zone; `None` if the date is invalid.
+pub fn civil_to_timestamp(clock: &Clock, c: Civil, offset: Option<i32>) -> Option<Timestamp> {
+    finish(clock, c, offset)
+}
+
 fn finish(clock: &Clock, c: Civil, zone: Option<i32>) -> Option<Timestamp> {
     if !c.valid() {
         return None;
@@ -505,14 +527,14 @@ pub fn leading(clock: &Clock, s: &str) -> Option<(Timestamp, usize)> {
     }
 }
 
-/// The first date in `s` in any known format: its instant and byte range. Scans word starts
-/// only, so it costs little on lines without a date near the start.
+/// The first date in `s` in any known format: its instant and byte range (brackets around it
+/// excluded, as fail2ban cuts dates). Scans word starts only.
 pub fn find_any(clock: &Clock, s: &str) -> Option<(Timestamp, std::ops::Range<usize>)> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let at_word = i == 0 || !b[i - 1].is_ascii_alphanumeric();
-        if at_word && (b[i].is_ascii_alphanumeric() || b[i] == b'[') {
+        if at_word && b[i].is_ascii_alphanumeric() {
             if let Some((ts, n)) = leading(clock, &s[i..]) {
                 return Some((ts, i..i + n));
             }

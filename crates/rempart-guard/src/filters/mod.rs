@@ -116,6 +116,9 @@ pub enum FilterError {
     /// An option the filter does not accept.
     #[error("filter `{filter}`: {message}")]
     Option { filter: String, message: String },
+    /// A fail2ban filter file could not be used.
+    #[error(transparent)]
+    File(#[from] crate::f2b::F2bError),
 }
 
 impl FilterError {
@@ -169,8 +172,19 @@ pub fn builtin(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().copied().find(|b| b.name == name)
 }
 
-/// Builds the built-in filter `name`.
-pub fn build(name: &str, opts: &FilterOptions) -> Result<Box<dyn Filter>, FilterError> {
+/// Builds the filter `spec`: a built-in filter name, or the path of a fail2ban filter file
+/// (anything containing `/` or ending in `.conf` / `.local`), whose `[Init]` `mode` the options'
+/// mode overrides.
+pub fn build(spec: &str, opts: &FilterOptions) -> Result<Box<dyn Filter>, FilterError> {
+    if spec.contains('/') || spec.ends_with(".conf") || spec.ends_with(".local") {
+        let mut vars = std::collections::BTreeMap::new();
+        if let Some(m) = &opts.mode {
+            vars.insert("mode".to_string(), m.clone());
+        }
+        let f = crate::f2b::F2bFilter::load(std::path::Path::new(spec), &vars)?;
+        return Ok(Box::new(f));
+    }
+    let name = spec;
     match builtin(name) {
         Some(b) => b.build(opts),
         None => Err(FilterError::Unknown {
