@@ -258,6 +258,41 @@ impl AllowList {
     }
 }
 
+/// The host's own addresses, from `/proc/net/fib_trie` (IPv4 `LOCAL` routes) and
+/// `/proc/net/if_inet6`; empty if they cannot be read. Used to never ban ourselves.
+pub fn own_addresses() -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    if let Ok(t) = std::fs::read_to_string("/proc/net/fib_trie") {
+        let mut last: Option<Ipv4Addr> = None;
+        for line in t.lines() {
+            let l = line.trim_start_matches([' ', '|', '+', '-']);
+            if let Some(a) = l.split_whitespace().next().and_then(|a| a.parse().ok()) {
+                last = Some(a);
+            } else if l.contains("/32 host LOCAL") {
+                if let Some(a) = last {
+                    if !out.contains(&IpAddr::V4(a)) {
+                        out.push(IpAddr::V4(a));
+                    }
+                }
+            }
+        }
+    }
+    if let Ok(t) = std::fs::read_to_string("/proc/net/if_inet6") {
+        for line in t.lines() {
+            let Some(hex) = line.split_whitespace().next() else {
+                continue;
+            };
+            if let Ok(n) = u128::from_str_radix(hex, 16) {
+                let ip = IpAddr::V6(Ipv6Addr::from(n));
+                if !out.contains(&ip) {
+                    out.push(ip);
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,8 +12,12 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod config;
+pub mod engine;
 pub mod f2b;
 pub mod filters;
+pub mod jail;
+pub mod replay;
 pub mod source;
 pub mod time;
 
