@@ -19,6 +19,7 @@ pub mod filters;
 pub mod jail;
 pub mod replay;
 pub mod source;
+pub mod state;
 pub mod time;
 
 pub use addr::{AllowList, Cidr, Host};

@@ -3,4 +3,5 @@
 //!
 //! Sources only yield lines; they do not match or count anything.
 
+pub mod file;
 pub mod lines;
