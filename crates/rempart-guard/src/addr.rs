@@ -59,8 +59,13 @@ pub fn parse_ip(token: &str) -> Option<IpAddr> {
         return None;
     }
     let b = t.as_bytes();
-    if b.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
-        return Ipv4Addr::from_str(t).ok().map(IpAddr::V4);
+    if b[0].is_ascii_digit() {
+        if let Some(v4) = parse_v4(b) {
+            return Some(IpAddr::V4(v4));
+        }
+        if b.iter().all(|c| c.is_ascii_digit() || *c == b'.') {
+            return None;
+        }
     }
     if !b
         .iter()
@@ -72,6 +77,32 @@ pub fn parse_ip(token: &str) -> Option<IpAddr> {
     Ipv6Addr::from_str(t)
         .ok()
         .map(|v6| canonical(IpAddr::V6(v6)))
+}
+
+/// Dotted-quad IPv4 without leading zeros, exactly the whole input.
+fn parse_v4(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (n, o) in octets.iter_mut().enumerate() {
+        if n > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v: u32 = 0;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let len = i - start;
+        if len == 0 || v > 255 || (len > 1 && b[start] == b'0') {
+            return None;
+        }
+        *o = v as u8;
+    }
+    (i == b.len()).then(|| Ipv4Addr::from(octets))
 }
 
 /// Parses a host token: an address, else a DNS-like name (letters, digits, `.`, `-`, `_`, with
@@ -351,6 +382,13 @@ mod tests {
             let _ = parse_host(&s);
             let _ = parse_host_port(&s);
             let _ = s.parse::<Cidr>();
+        }
+
+        #[test]
+        fn ipv4_fast_parser_agrees_with_std(s in "[0-9.]{1,18}") {
+            let ours = parse_ip(&s);
+            let std = Ipv4Addr::from_str(&s).ok().map(IpAddr::V4);
+            prop_assert_eq!(ours, std);
         }
 
         #[test]

@@ -3,7 +3,28 @@
 //! host an attacker typed into a user name (which comes earlier) is never the one returned.
 
 use crate::addr::{self, Host};
-use memchr::memmem;
+use memchr::memmem::{Finder, FinderRev};
+use std::sync::LazyLock;
+
+/// A forward substring searcher built once.
+pub type Needle = LazyLock<Finder<'static>>;
+/// A backward substring searcher built once.
+pub type NeedleRev = LazyLock<FinderRev<'static>>;
+
+static FROM_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" from "));
+static PORT_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" port "));
+
+/// Byte offset of the first `c` in `s`.
+#[inline]
+pub fn find_byte(s: &str, c: u8) -> Option<usize> {
+    memchr::memchr(c, s.as_bytes())
+}
+
+/// Byte offset of the last `c` in `s`.
+#[inline]
+pub fn rfind_byte(s: &str, c: u8) -> Option<usize> {
+    memchr::memrchr(c, s.as_bytes())
+}
 
 /// A host found after ` from `: `strong` when the daemon also wrote ` port N` after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +37,7 @@ pub struct FromHost {
 
 /// Splits the first space-separated token off `s`.
 pub fn token(s: &str) -> (&str, &str) {
-    match s.find(' ') {
+    match find_byte(s, b' ') {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, ""),
     }
@@ -35,7 +56,7 @@ pub fn strip_port(s: &str) -> Option<&str> {
 /// daemon's own.
 pub fn last_from(s: &str) -> Option<FromHost> {
     let mut weak: Option<FromHost> = None;
-    for at in memmem::rfind_iter(s.as_bytes(), b" from ") {
+    for at in FROM_REV.rfind_iter(s.as_bytes()) {
         let after = &s[at + 6..];
         let (tok, rest) = token(after);
         let Some(host) = addr::parse_host(tok) else {
@@ -74,21 +95,25 @@ fn ends_message(rest: &str) -> bool {
 /// `HOST[ port N][ [preauth]]` ending `s`, after the prefix the caller stripped: returns the host
 /// and whether `[preauth]` was present. The host is the last token before the port.
 pub fn host_at_end(s: &str) -> Option<(Host, bool, &str)> {
+    let (tok, preauth, before) = host_at_end_raw(s);
+    Some((addr::parse_host(tok)?, preauth, before))
+}
+
+/// [`host_at_end`] without parsing the host token.
+pub fn host_at_end_raw(s: &str) -> (&str, bool, &str) {
     let s = s.trim_end();
     let (s, preauth) = match s.strip_suffix("[preauth]") {
         Some(r) => (r.trim_end(), true),
         None => (s, false),
     };
-    let s = match s.rfind(" port ") {
+    let s = match PORT_REV.rfind(s.as_bytes()) {
         Some(i) if addr::is_digits(&s[i + 6..]) => &s[..i],
         _ => s,
     };
-    let (before, tok) = match s.rfind(' ') {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => ("", s),
-    };
-    let host = addr::parse_host(tok)?;
-    Some((host, preauth, before))
+    match rfind_byte(s, b' ') {
+        Some(i) => (&s[i + 1..], preauth, &s[..i]),
+        None => (s, preauth, ""),
+    }
 }
 
 /// The token right after `prefix` at the start of `s`, as a host.

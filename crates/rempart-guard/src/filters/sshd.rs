@@ -14,13 +14,25 @@
 //! failures by themselves (users with several keys try them in turn); they count when the
 //! connection then ends in failure, or when attempts name several users.
 
-use super::scan::{self, host_after, host_at_end, last_from};
+use super::scan::{self, host_after, host_at_end, host_at_end_raw, last_from};
 use super::syslog::{self, Envelope};
 use super::tracker::Tracker;
 use super::{Builtin, Failure, Filter, FilterError, FilterOptions, Input, Sample};
 use crate::addr::Host;
 use crate::time::Clock;
-use memchr::memmem;
+use memchr::memmem::{Finder, FinderRev};
+use scan::{Needle, NeedleRev};
+use std::sync::LazyLock;
+
+static CLIENT_USER: Needle = LazyLock::new(|| Finder::new(b", client user \""));
+static NOT_ALLOWED: NeedleRev = LazyLock::new(|| FinderRev::new(b" not allowed because "));
+static FROM_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" from "));
+static CHANGE_USER: Needle =
+    LazyLock::new(|| Finder::new(b": Change of username or service not allowed"));
+static PAM_AUTH_FAIL: Needle =
+    LazyLock::new(|| Finder::new(b"(sshd:auth): authentication failure;"));
+static RHOST_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" rhost="));
+static RUSER: Needle = LazyLock::new(|| Finder::new(b" ruser="));
 
 /// The built-in `sshd` filter.
 pub const BUILTIN: Builtin = Builtin {
@@ -96,7 +108,9 @@ impl Sshd {
         }
     }
 
-    fn classify(&self, msg: &str) -> Option<(Ev, &'static str)> {
+    /// What `msg` means. `known`: this process has state, so messages that only end a
+    /// connection matter (without state they change nothing and are skipped unparsed).
+    fn classify(&self, msg: &str, known: bool) -> Option<(Ev, &'static str)> {
         let m = strip_decorations(msg);
         let b = m.as_bytes();
         match *b.first()? {
@@ -107,7 +121,7 @@ impl Sshd {
                 Some((fail(h.host), "invalid-user"))
             }
             b'U' => self.user_or_unable(m),
-            b'R' => self.received_or_root(m),
+            b'R' => self.received_or_root(m, known),
             b'r' if m.starts_with("refused connect from ") => {
                 let open = m.rfind('(')?;
                 let inner = m[open + 1..].trim_end().strip_suffix(')')?;
@@ -119,8 +133,8 @@ impl Sshd {
                 let h = last_from(m)?;
                 Some((fail(h.host), "max-attempts"))
             }
-            b'D' => self.disconnect(m),
-            b'C' => self.connection(m),
+            b'D' => self.disconnect(m, known),
+            b'C' => self.connection(m, known),
             b'S' if m.starts_with("SSH: Server;Ltype: ") => {
                 let r = &m[m.find(";Remote: ")? + 9..];
                 let r = &r[..r.find(';')?];
@@ -182,7 +196,7 @@ impl Sshd {
         let (method, r) = scan::token(r);
         let r = r.strip_prefix(" for ")?;
         // hostbased info quotes client-chosen names: never search it.
-        let r = match memmem::find(r.as_bytes(), b", client user \"") {
+        let r = match CLIENT_USER.find(r.as_bytes()) {
             Some(i) => &r[..i],
             None => r,
         };
@@ -204,7 +218,7 @@ impl Sshd {
 
     fn user_or_unable(&self, m: &str) -> Option<(Ev, &'static str)> {
         if let Some(r) = m.strip_prefix("User ") {
-            let at = memmem::rfind(r.as_bytes(), b" not allowed because ")?;
+            let at = NOT_ALLOWED.rfind(r.as_bytes())?;
             let reason = &r[at + 21..];
             let head = &r[..at];
             if reason.starts_with("account is locked") {
@@ -226,7 +240,7 @@ impl Sshd {
             if !known.iter().any(|k| reason.starts_with(k)) {
                 return None;
             }
-            let from = memmem::rfind(head.as_bytes(), b" from ")?;
+            let from = FROM_REV.rfind(head.as_bytes())?;
             let host = crate::addr::parse_host(&head[from + 6..])?;
             return Some((fail(host), "user-not-allowed"));
         }
@@ -252,7 +266,7 @@ impl Sshd {
         ))
     }
 
-    fn received_or_root(&self, m: &str) -> Option<(Ev, &'static str)> {
+    fn received_or_root(&self, m: &str, known: bool) -> Option<(Ev, &'static str)> {
         if let Some(r) = m.strip_prefix("ROOT LOGIN REFUSED FROM ") {
             let (tok, _) = scan::token(r);
             return Some((fail(crate::addr::parse_host(tok)?), "root-refused"));
@@ -267,6 +281,10 @@ impl Sshd {
             ));
         }
         let r = m.strip_prefix("Received disconnect from ")?;
+        if !known && !self.extra && !r.contains(": Auth fail") {
+            // A disconnect of a connection with no state: nothing to end, nothing to blame.
+            return None;
+        }
         let (tok, rest) = scan::token(r);
         let host = crate::addr::parse_host(tok.trim_end_matches(':'))?;
         let rest = scan::strip_port(rest).unwrap_or(rest);
@@ -290,7 +308,7 @@ impl Sshd {
         }
     }
 
-    fn disconnect(&self, m: &str) -> Option<(Ev, &'static str)> {
+    fn disconnect(&self, m: &str, known: bool) -> Option<(Ev, &'static str)> {
         if let Some(r) = m.strip_prefix("Did not receive identification string from ") {
             let (tok, _) = scan::token(r);
             let host = crate::addr::parse_host(tok)?;
@@ -310,20 +328,20 @@ impl Sshd {
         }
         if let Some(r) = m.strip_prefix("Disconnecting ") {
             // `Disconnecting invalid user U HOST port N: Change of username or service not allowed`
-            let at = memmem::find(r.as_bytes(), b": Change of username or service not allowed")?;
+            let at = CHANGE_USER.find(r.as_bytes())?;
             let (host, _, _) = host_at_end(&r[..at])?;
             return Some((fail_forget(host), "change-of-user"));
         }
         let r = m.strip_prefix("Disconnected from ")?;
-        self.closed(r, true)
+        self.closed(r, true, known)
     }
 
-    fn connection(&self, m: &str) -> Option<(Ev, &'static str)> {
+    fn connection(&self, m: &str, known: bool) -> Option<(Ev, &'static str)> {
         if let Some(r) = m.strip_prefix("Connection closed by ") {
-            return self.closed(r, false);
+            return self.closed(r, false, known);
         }
         if let Some(r) = m.strip_prefix("Connection reset by ") {
-            return self.closed(r, false);
+            return self.closed(r, false, known);
         }
         let (h, _) = host_after(m, "Connection from ")?;
         Some((soft(Some(h), false), "connection"))
@@ -331,14 +349,20 @@ impl Sshd {
 
     /// `[authenticating |invalid ]user U HOST[ port N][ [preauth]]` or `HOST ...`, after
     /// `Connection closed by` / `Connection reset by` / `Disconnected from`.
-    fn closed(&self, r: &str, disconnected: bool) -> Option<(Ev, &'static str)> {
-        let (host, preauth, user) = host_at_end(r)?;
+    fn closed(&self, r: &str, disconnected: bool, known: bool) -> Option<(Ev, &'static str)> {
+        let (tok, preauth, user) = host_at_end_raw(r);
         let named = user.starts_with("authenticating user ")
             || user.starts_with("invalid user ")
             || user.starts_with("user ");
         if !(user.is_empty() || named) {
             return None;
         }
+        let fails = preauth && (self.ddos || (self.extra && disconnected && named));
+        if !fails && !known {
+            // Ends a connection with no state: changes nothing.
+            return None;
+        }
+        let host = crate::addr::parse_host(tok)?;
         if preauth && self.ddos {
             return Some((fail_forget(host), "closed-preauth"));
         }
@@ -461,7 +485,7 @@ fn pam_message(m: &str) -> Option<(Ev, &'static str)> {
 /// `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=R rhost=H
 /// [user=U]`: not a failure alone (another PAM module may still accept), it names the user.
 fn pam_unix(m: &str) -> Option<(Ev, &'static str)> {
-    let at = memmem::find(m.as_bytes(), b"(sshd:auth): authentication failure;")?;
+    let at = PAM_AUTH_FAIL.find(m.as_bytes())?;
     if !m[..at]
         .bytes()
         .all(|c| c.is_ascii_alphanumeric() || c == b'_')
@@ -470,7 +494,7 @@ fn pam_unix(m: &str) -> Option<(Ev, &'static str)> {
     }
     let b = m.as_bytes();
     // The last `rhost=` whose value ends the line or is followed only by `user=`.
-    for pos in memmem::rfind_iter(b, b" rhost=") {
+    for pos in RHOST_REV.rfind_iter(b) {
         let after = &m[pos + 7..];
         let (tok, rest) = scan::token(after);
         let rest = rest.trim();
@@ -483,7 +507,7 @@ fn pam_unix(m: &str) -> Option<(Ev, &'static str)> {
         let user = match user_tail {
             Some(u) => u,
             None => {
-                let ru = memmem::find(&b[..pos + 1], b" ruser=").map(|i| &m[i + 7..pos]);
+                let ru = RUSER.find(&b[..pos + 1]).map(|i| &m[i + 7..pos]);
                 ru.unwrap_or("")
             }
         };
@@ -541,8 +565,10 @@ impl Filter for Sshd {
         if !is_sshd_tag(env.tag) {
             return None;
         }
-        let (ev, rule) = self.classify(env.msg)?;
-        let host = self.apply(env.process_key(), ev)?;
+        let key = env.process_key();
+        let known = self.conns.get(key).is_some();
+        let (ev, rule) = self.classify(env.msg, known)?;
+        let host = self.apply(key, ev)?;
         let time = input.time.or_else(|| env.timestamp(clock));
         Some(Failure { host, time, rule })
     }

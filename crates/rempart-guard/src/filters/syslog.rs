@@ -143,7 +143,7 @@ fn split_tag(tok: &str) -> Option<(&str, Option<u32>)> {
         return (!name.is_empty() && !name.contains('[')).then_some((name, None));
     }
     let body = tok.strip_suffix(':')?;
-    if let Some(open) = body.find('[') {
+    if let Some(open) = memchr::memchr(b'[', body.as_bytes()) {
         let pid = body[open + 1..].strip_suffix(']')?;
         let pid = pid.parse().ok()?;
         let name = &body[..open];
@@ -157,7 +157,7 @@ fn next_token(s: &str) -> Option<(&str, &str)> {
     if s.is_empty() {
         return None;
     }
-    match s.find(' ') {
+    match memchr::memchr(b' ', s.as_bytes()) {
         Some(i) => Some((&s[..i], &s[i + 1..])),
         None => Some((s, "")),
     }

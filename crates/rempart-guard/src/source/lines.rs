@@ -38,7 +38,10 @@ pub struct RawLine<'a> {
 impl RawLine<'_> {
     /// The line as text (invalid UTF-8 replaced).
     pub fn text(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(self.bytes)
+        match std::str::from_utf8(self.bytes) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(self.bytes),
+        }
     }
 }
 
@@ -168,6 +171,97 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+/// A batch of lines read ahead by [`read_ahead`]: valid UTF-8 text and where each line ends.
+#[derive(Debug, Default)]
+struct Batch {
+    text: String,
+    /// (end offset in `text`, cut for being too long) per line.
+    ends: Vec<(usize, bool)>,
+}
+
+const BATCH_LINES: usize = 4096;
+
+/// Reads `reader` to its end on a second thread (splitting, cutting long lines, checking
+/// UTF-8 in batches) while the calling thread hands each line to `on_line` with whether it was
+/// cut. Two cores read and match at once; memory stays at a few batches.
+pub fn read_ahead<R: Read + Send + 'static>(
+    reader: R,
+    mut on_line: impl FnMut(&str, bool),
+) -> io::Result<()> {
+    use std::sync::mpsc;
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Batch>>(4);
+    let (back_tx, back_rx) = mpsc::channel::<Batch>();
+    let worker = std::thread::Builder::new()
+        .name("read-ahead".into())
+        .spawn(move || {
+            let mut lines = LineReader::new(reader);
+            let mut raw: Vec<u8> = Vec::new();
+            loop {
+                let mut b = back_rx.try_recv().unwrap_or_default();
+                b.ends.clear();
+                raw.clear();
+                let mut ends = std::mem::take(&mut b.ends);
+                let mut done = false;
+                while ends.len() < BATCH_LINES {
+                    match lines.next_line(true) {
+                        Ok(Some(l)) => {
+                            raw.extend_from_slice(l.bytes);
+                            ends.push((raw.len(), l.truncated));
+                        }
+                        Ok(None) => {
+                            done = true;
+                            break;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                let mut text = std::mem::take(&mut b.text);
+                text.clear();
+                match std::str::from_utf8(&raw) {
+                    Ok(t) => text.push_str(t),
+                    Err(_) => {
+                        // Replace bad bytes line by line so offsets stay per line.
+                        let mut start = 0;
+                        for e in ends.iter_mut() {
+                            text.push_str(&String::from_utf8_lossy(&raw[start..e.0]));
+                            start = e.0;
+                            e.0 = text.len();
+                        }
+                    }
+                }
+                if !ends.is_empty() && tx.send(Ok(Batch { text, ends })).is_err() {
+                    return;
+                }
+                if done {
+                    return;
+                }
+            }
+        })?;
+    let mut result = Ok(());
+    for batch in rx {
+        match batch {
+            Ok(b) => {
+                let mut start = 0;
+                for &(end, cut) in &b.ends {
+                    on_line(&b.text[start..end], cut);
+                    start = end;
+                }
+                let _ = back_tx.send(b);
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    drop(back_tx);
+    let _ = worker.join();
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +313,29 @@ mod tests {
         assert_eq!(first.bytes.len(), MAX_LINE);
         assert_eq!(r.next_line(false).unwrap().unwrap().bytes, b"ok");
         assert!(r.buf.len() <= 4 * MAX_LINE);
+    }
+
+    #[test]
+    fn read_ahead_yields_the_same_lines() {
+        let mut data = Vec::new();
+        for i in 0..10_000 {
+            data.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        data.extend_from_slice(b"bad \xff byte\n");
+        data.extend_from_slice(&vec![b'z'; MAX_LINE + 5]);
+        data.extend_from_slice(b"\nlast");
+        let mut got = Vec::new();
+        read_ahead(std::io::Cursor::new(data.clone()), |l, cut| {
+            got.push((l.to_string(), cut))
+        })
+        .unwrap();
+        let (want, _) = all(&data, MAX_LINE, true);
+        assert_eq!(got.len(), want.len());
+        for ((g, gc), (w, wc)) in got.iter().zip(&want) {
+            assert_eq!(g, &String::from_utf8_lossy(w));
+            assert_eq!(gc, wc);
+        }
+        assert_eq!(got[10_000].0, "bad \u{fffd} byte");
     }
 
     proptest! {

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use clap::ValueEnum;
 use rempart_guard::filters::{self, Filter, FilterOptions, Input};
-use rempart_guard::source::lines::LineReader;
+use rempart_guard::source::lines::read_ahead;
 use rempart_guard::Clock;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -134,12 +134,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     let mut filter = build_filter(&args.filter, &opts)?;
     let clock = clock_for(args.tz.as_deref())?;
-    let reader: Box<dyn io::Read> = if path.as_os_str() == "-" {
-        Box::new(io::stdin().lock())
+    let reader: Box<dyn io::Read + Send> = if path.as_os_str() == "-" {
+        Box::new(io::stdin())
     } else {
         Box::new(std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?)
     };
-    let mut lines = LineReader::new(reader);
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let started = Instant::now();
@@ -155,23 +154,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         )?;
     }
     let mut first = true;
-    while let Some(raw) = lines
-        .next_line(true)
-        .with_context(|| format!("reading {}", path.display()))?
-    {
+    let mut write_err: Option<io::Error> = None;
+    read_ahead(reader, |text, cut| {
         total += 1;
-        truncated += u64::from(raw.truncated);
-        let text = raw.text();
+        truncated += u64::from(cut);
         let got = filter.examine(
             &Input {
-                text: &text,
+                text,
                 time: journal_time,
             },
             &clock,
-        );
-        let show = matches!(
-            (&got, args.show),
-            (_, Show::All) | (Some(_), Show::Matched) | (None, Show::Missed)
         );
         if let Some(f) = &got {
             matched += 1;
@@ -179,13 +171,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 hosts.insert(f.host.clone());
             }
         }
-        if !show {
-            continue;
+        let show = matches!(
+            (&got, args.show),
+            (_, Show::All) | (Some(_), Show::Matched) | (None, Show::Missed)
+        );
+        if !show || write_err.is_some() {
+            return;
         }
-        if json {
-            if !first {
-                out.write_all(b",")?;
-            }
+        let r = if json {
+            let sep = if first { "" } else { "," };
             first = false;
             let v = match &got {
                 Some(f) => {
@@ -194,16 +188,23 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 }
                 None => serde_json::json!({"line": total, "match": false}),
             };
-            serde_json::to_writer(&mut out, &v)?;
+            write!(out, "{sep}{v}")
         } else {
             match &got {
                 Some(f) => {
                     let t = f.time.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
-                    writeln!(out, "{total:>8}  match  {:<39} {t:<30} {}", f.host, f.rule)?;
+                    writeln!(out, "{total:>8}  match  {:<39} {t:<30} {}", f.host, f.rule)
                 }
-                None => writeln!(out, "{total:>8}  -      {}", text)?,
+                None => writeln!(out, "{total:>8}  -      {text}"),
             }
+        };
+        if let Err(e) = r {
+            write_err = Some(e);
         }
+    })
+    .with_context(|| format!("reading {}", path.display()))?;
+    if let Some(e) = write_err {
+        return Err(e.into());
     }
     let secs = started.elapsed().as_secs_f64();
     if json {
