@@ -154,7 +154,7 @@ pub(crate) fn is_digits(s: &str) -> bool {
 }
 
 /// A network in CIDR notation (`192.0.2.0/24`, `2001:db8::/32`, or a single address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Cidr {
     /// The network address (host bits cleared).

@@ -54,6 +54,10 @@ pub struct Global {
     pub nft_table: String,
     /// Path of the `nft` program (default `nft`, looked up in PATH).
     pub nft: PathBuf,
+    /// Path of the `journalctl` program (default `journalctl`).
+    pub journalctl: PathBuf,
+    /// Read journal files from this directory instead of the system journal (tests, containers).
+    pub journal_directory: Option<PathBuf>,
     /// Addresses and networks never banned, in every jail. Loopback is always allowed.
     pub allow: Vec<Cidr>,
     /// Also never ban this host's own addresses (default true).
@@ -88,6 +92,8 @@ impl Default for Global {
             backend: BackendKind::Nftables,
             nft_table: "rempart".to_string(),
             nft: PathBuf::from("nft"),
+            journalctl: PathBuf::from("journalctl"),
+            journal_directory: None,
             allow: Vec::new(),
             allow_self: true,
             ipv6_prefix: 64,

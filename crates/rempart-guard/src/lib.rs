@@ -12,11 +12,16 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod backend;
 pub mod config;
+pub mod control;
+pub mod daemon;
 pub mod engine;
+pub mod events;
 pub mod f2b;
 pub mod filters;
 pub mod jail;
+pub mod metrics;
 pub mod replay;
 pub mod source;
 pub mod state;

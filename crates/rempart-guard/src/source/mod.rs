@@ -4,4 +4,5 @@
 //! Sources only yield lines; they do not match or count anything.
 
 pub mod file;
+pub mod journal;
 pub mod lines;
