@@ -3,9 +3,9 @@
 //!
 //! ```text
 //! table inet rempart {
-//!   set ban4  { type ipv4_addr; flags timeout; }                     # all ports
+//!   set ban4  { type ipv4_addr; flags interval, timeout; }           # all ports
 //!   set ban6  { type ipv6_addr; flags interval, timeout; }           # addresses and prefixes
-//!   set ban4p { type ipv4_addr . inet_service; flags timeout; }      # per-port bans
+//!   set ban4p { type ipv4_addr . inet_service; flags interval, timeout; } # per port
 //!   set ban6p { type ipv6_addr . inet_service; flags interval, timeout; }
 //!   chain prerouting { type filter hook prerouting priority raw; policy accept;
 //!     ip saddr @ban4 drop; ip6 saddr @ban6 drop
@@ -99,9 +99,9 @@ impl Nftables {
             "add table inet {t}\n\
              delete table inet {t}\n\
              table inet {t} {{\n\
-             \x20 set ban4 {{ type ipv4_addr; flags timeout; }}\n\
+             \x20 set ban4 {{ type ipv4_addr; flags interval, timeout; }}\n\
              \x20 set ban6 {{ type ipv6_addr; flags interval, timeout; }}\n\
-             \x20 set ban4p {{ type ipv4_addr . inet_service; flags timeout; }}\n\
+             \x20 set ban4p {{ type ipv4_addr . inet_service; flags interval, timeout; }}\n\
              \x20 set ban6p {{ type ipv6_addr . inet_service; flags interval, timeout; }}\n\
              \x20 chain prerouting {{\n\
              \x20   type filter hook prerouting priority raw; policy accept;\n\

@@ -201,6 +201,7 @@ impl Daemon {
             self.wait();
         }
         self.save(true);
+        let _ = std::fs::remove_file(&self.cfg.global.socket);
         tracing::info!("rempart guard stopped");
         Ok(())
     }

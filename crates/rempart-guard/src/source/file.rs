@@ -36,11 +36,53 @@ struct Open {
     ino: u64,
     /// The offset the reader started at.
     base: u64,
+    /// The last bytes consumed (end of the last line, newline included), to notice a file
+    /// truncated and rewritten past our offset before we looked (copytruncate races).
+    tail: Vec<u8>,
+    /// The first bytes of the file, for the same purpose.
+    head: Vec<u8>,
+    /// Modification time when last read.
+    mtime: (i64, i64),
 }
+
+const TAIL: usize = 64;
 
 impl Open {
     fn offset(&self) -> u64 {
         self.base + self.reader.consumed()
+    }
+
+    /// Whether the bytes at the start of the file and just before our offset are still the
+    /// ones we read.
+    fn still_ours(&self) -> bool {
+        use std::os::unix::fs::FileExt;
+        let f = self.reader.get_ref();
+        let same_at = |want: &[u8], at: u64| {
+            let mut buf = vec![0u8; want.len()];
+            f.read_exact_at(&mut buf, at).is_ok() && buf == want
+        };
+        let n = self.tail.len() as u64;
+        let tail_ok = n == 0 || self.offset() < n || same_at(&self.tail, self.offset() - n);
+        tail_ok && (self.head.is_empty() || same_at(&self.head, 0))
+    }
+
+    /// Takes the head fingerprint once the file has some.
+    fn fingerprint_head(&mut self) {
+        use std::os::unix::fs::FileExt;
+        let n = self.offset().min(TAIL as u64) as usize;
+        if self.head.len() < n {
+            let mut buf = vec![0u8; n];
+            if self.reader.get_ref().read_exact_at(&mut buf, 0).is_ok() {
+                self.head = buf;
+            }
+        }
+    }
+
+    fn remember(&mut self, line: &[u8]) {
+        self.tail.clear();
+        let keep = line.len().min(TAIL - 1);
+        self.tail.extend_from_slice(&line[line.len() - keep..]);
+        self.tail.push(b'\n');
     }
 }
 
@@ -54,6 +96,9 @@ fn open_at(path: &Path, offset: u64) -> io::Result<Open> {
         dev: meta.dev(),
         ino: meta.ino(),
         base,
+        tail: Vec::new(),
+        head: Vec::new(),
+        mtime: (meta.mtime(), meta.mtime_nsec()),
     })
 }
 
@@ -222,7 +267,10 @@ impl FileSources {
                         }
                     }
                     if let Some(o) = &mut f.cur {
-                        if meta.len() < o.offset() {
+                        let mtime = (meta.mtime(), meta.mtime_nsec());
+                        let rewritten = mtime != o.mtime && !o.still_ours();
+                        o.mtime = mtime;
+                        if meta.len() < o.offset() || rewritten {
                             // copytruncate: the file restarted.
                             stats.rotations += 1;
                             match open_at(&path, 0) {
@@ -239,6 +287,7 @@ impl FileSources {
                     }
                     if let Some(o) = &mut f.cur {
                         pump(o, &f.consumers, stats, on_line, false);
+                        o.fingerprint_head();
                     }
                 }
             }
@@ -351,8 +400,17 @@ fn pump(
                 n += 1;
                 stats.lines += 1;
                 stats.truncated += u64::from(raw.truncated);
+                let mut tail = [0u8; TAIL];
+                let keep = raw.bytes.len().min(TAIL - 1);
+                tail[..keep].copy_from_slice(&raw.bytes[raw.bytes.len() - keep..]);
+                let cut = raw.truncated;
                 let text = raw.text();
                 on_line(consumers, &text);
+                if cut {
+                    o.tail.clear();
+                } else {
+                    o.remember(&tail[..keep]);
+                }
             }
             Ok(None) => return n,
             Err(_) => {

@@ -79,6 +79,25 @@ fn copytruncate() {
 }
 
 #[test]
+fn copytruncate_rewritten_past_the_offset_before_we_look() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("access.log");
+    append(&log, &["line one", "line two"]);
+    let mut s = follow(&log, BTreeMap::new());
+    assert_eq!(read_all(&mut s), ["line one", "line two"]);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    // New content as long as the old, written before the follower looks again.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    append(&log, &["line 3..", "line 4.."]);
+    assert_eq!(read_all(&mut s), ["line 3..", "line 4.."]);
+}
+
+#[test]
 fn delete_and_recreate() {
     let d = tempfile::tempdir().unwrap();
     let log = d.path().join("x.log");
