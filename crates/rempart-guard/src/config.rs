@@ -478,3 +478,29 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_config_loads_and_builds() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist/guard.toml");
+        let cfg = GuardConfig::load(&path).unwrap();
+        for name in [
+            "sshd",
+            "apache-auth",
+            "traefik-auth",
+            "traefik-badbots",
+            "api-abuse",
+            "web-attacks",
+            "postgres-bruteforce",
+            "recidive",
+        ] {
+            assert!(cfg.jail.contains_key(name), "{name}");
+        }
+        let engine = crate::engine::Engine::from_config(&cfg, &[]).unwrap();
+        assert_eq!(engine.jails.len(), 8);
+        assert!(engine.jails[engine.index("recidive").unwrap()].watches_bans);
+    }
+}
