@@ -603,3 +603,66 @@ fn a_restart_resumes_without_recounting_or_skipping() {
     daemon.stop();
     let _ = daemon_log(&cfg);
 }
+
+/// The journal source end to end, with a stand-in for `journalctl` that records its arguments
+/// and streams JSON entries from a file (the JSON is what `journalctl -o json` prints).
+#[test]
+fn journal_entries_ban_and_the_cursor_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let entries = d.join("entries.json");
+    std::fs::write(&entries, "").unwrap();
+    let stub = d.join("journalctl");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {args}\nexec tail -n +1 -f {entries}\n",
+            args = d.join("args").display(),
+            entries = entries.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = format!(
+        "[global]\nbackend = \"log\"\nstate_dir = \"{d}/state\"\nsocket = \"{d}/guard.sock\"\npoll_interval = \"200ms\"\njournalctl = \"{stub}\"\n\n\
+         [jail.sshd]\nfilter = \"sshd\"\njournal = {{ units = [\"ssh.service\"], identifiers = [\"sshd\"] }}\nmaxretry = 2\n",
+        d = d.display(),
+        stub = stub.display()
+    );
+    let cfg_path = d.join("guard.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let entry = |n: u32, unit: &str, ip: &str| {
+        let now_us = jiff::Timestamp::now().as_microsecond();
+        serde_json::json!({
+            "__CURSOR": format!("s=test;i={n}"), "__REALTIME_TIMESTAMP": now_us.to_string(),
+            "_SYSTEMD_UNIT": unit, "SYSLOG_IDENTIFIER": "sshd", "_PID": n.to_string(),
+            "_HOSTNAME": "svc",
+            "MESSAGE": format!("Failed password for invalid user x from {ip} port 1 ssh2"),
+        })
+        .to_string()
+    };
+    let push = |line: String| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&entries).unwrap();
+        writeln!(f, "{line}").unwrap();
+    };
+    let mut daemon = start_daemon(None, &cfg_path);
+    push(entry(1, "ssh.service", "203.0.113.30"));
+    push(entry(2, "ssh.service", "203.0.113.30"));
+    wait_for("the journal ban", || {
+        status(&cfg_path)["bans"].as_array().unwrap().len() == 1
+    });
+    daemon.stop();
+    assert_eq!(std::fs::read_to_string(d.join("state/journal.cursor")).unwrap(), "s=test;i=2");
+    let mut daemon = start_daemon(None, &cfg_path);
+    wait_for("journalctl restarted", || {
+        std::fs::read_to_string(d.join("args")).unwrap().lines().count() == 2
+    });
+    let args = std::fs::read_to_string(d.join("args")).unwrap();
+    let first = args.lines().next().unwrap();
+    let second = args.lines().nth(1).unwrap();
+    assert!(first.contains("-o json -f") && first.contains("--since=now"), "{first}");
+    assert!(first.contains("SYSLOG_IDENTIFIER=sshd + _SYSTEMD_UNIT=ssh.service"), "{first}");
+    assert!(second.contains("--after-cursor=s=test;i=2"), "{second}");
+    daemon.stop();
+}
