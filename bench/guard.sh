@@ -211,7 +211,7 @@ T0=$(date +%s.%N)
 start_daemon
 T1=$(date +%s.%N)
 N4=$(ip netns exec "$NS" nft list set inet rempart ban4 | grep -o '11\.[0-9.]*' | wc -l)
-N6=$(ip netns exec "$NS" nft list set inet rempart ban6 | grep -o '2001:db8:[0-9a-f:]*/64' | wc -l)
+N6=$(ip netns exec "$NS" nft list set inet rempart ban6net | grep -o '2001:db8:[0-9a-f:]*/64' | wc -l)
 python3 -c "print(f'restore: {$N4 + $N6} bans in the sets, daemon ready {($T1 - $T0):.2f} s after exec')"
 stop_daemon
 rm -f "$D/state/bans.json"

@@ -23,15 +23,28 @@ fn test_prints_each_match_and_a_summary() {
     let log = dir.path().join("auth.log");
     std::fs::write(&log, AUTH_LOG).unwrap();
     let out = rempart()
-        .args(["guard", "test", "sshd", log.to_str().unwrap(), "--show", "all"])
+        .args([
+            "guard",
+            "test",
+            "sshd",
+            log.to_str().unwrap(),
+            "--show",
+            "all",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("       1  match  203.0.113.5"), "{text}");
     assert!(text.contains("2025-06-14T09:00:03Z"), "{text}");
-    assert!(text.contains("       3  -      2025-06-14T09:00:02Z web1 sshd[2]: Accepted"), "{text}");
-    assert!(text.contains("Lines: 6, matched: 4, missed: 2, distinct hosts: 2"), "{text}");
+    assert!(
+        text.contains("       3  -      2025-06-14T09:00:02Z web1 sshd[2]: Accepted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Lines: 6, matched: 4, missed: 2, distinct hosts: 2"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -40,13 +53,26 @@ fn test_json_and_samples() {
     let log = dir.path().join("auth.log");
     std::fs::write(&log, AUTH_LOG).unwrap();
     let out = rempart()
-        .args(["guard", "test", "sshd", log.to_str().unwrap(), "--format", "json"])
+        .args([
+            "guard",
+            "test",
+            "sshd",
+            log.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["matched"], 4);
     assert_eq!(v["lines"][2]["host"], "2001:db8::5");
-    for f in ["sshd", "apache-auth", "traefik-auth", "postgres-auth", "web-attacks"] {
+    for f in [
+        "sshd",
+        "apache-auth",
+        "traefik-auth",
+        "postgres-auth",
+        "web-attacks",
+    ] {
         rempart()
             .args(["guard", "test", f, "--samples"])
             .assert()
@@ -67,12 +93,27 @@ fn replay_json_lists_the_bans_it_would_cause() {
     std::fs::write(&log, AUTH_LOG).unwrap();
     let out = rempart()
         .args([
-            "guard", "replay", "--jail", "sshd", "--maxretry", "3", "--findtime", "10m",
-            "--bantime", "1h", log.to_str().unwrap(), "--format", "json",
+            "guard",
+            "replay",
+            "--jail",
+            "sshd",
+            "--maxretry",
+            "3",
+            "--findtime",
+            "10m",
+            "--bantime",
+            "1h",
+            log.to_str().unwrap(),
+            "--format",
+            "json",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["lines"], 6);
     assert_eq!(v["matches"], 4);
@@ -94,7 +135,11 @@ fn replay_with_a_config_and_a_fail2ban_filter_file() {
     )
     .unwrap();
     let filter = dir.path().join("app.conf");
-    std::fs::write(&filter, "[Definition]\nfailregex = ^\\s*app: login failed from <HOST>$\n").unwrap();
+    std::fs::write(
+        &filter,
+        "[Definition]\nfailregex = ^\\s*app: login failed from <HOST>$\n",
+    )
+    .unwrap();
     let cfg = dir.path().join("guard.toml");
     std::fs::write(
         &cfg,
@@ -106,15 +151,40 @@ fn replay_with_a_config_and_a_fail2ban_filter_file() {
     )
     .unwrap();
     let out = rempart()
-        .args(["guard", "replay", "--config", cfg.to_str().unwrap(), log.to_str().unwrap(), "--tz", "UTC"])
+        .args([
+            "guard",
+            "replay",
+            "--config",
+            cfg.to_str().unwrap(),
+            log.to_str().unwrap(),
+            "--tz",
+            "UTC",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("app 198.51.100.7 at 2025-06-14T09:00:01Z"), "{text}");
-    std::fs::write(&filter, "[Definition]\nfailregex = ^(?P<x>a)?(?(x)b|c) <HOST>$\n").unwrap();
+    assert!(
+        text.contains("app 198.51.100.7 at 2025-06-14T09:00:01Z"),
+        "{text}"
+    );
+    std::fs::write(
+        &filter,
+        "[Definition]\nfailregex = ^(?P<x>a)?(?(x)b|c) <HOST>$\n",
+    )
+    .unwrap();
     rempart()
-        .args(["guard", "replay", "--config", cfg.to_str().unwrap(), log.to_str().unwrap()])
+        .args([
+            "guard",
+            "replay",
+            "--config",
+            cfg.to_str().unwrap(),
+            log.to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("app.conf:2: conditional groups"));

@@ -420,7 +420,7 @@ fn bans_drop_the_attacker_spare_the_allowed_and_expire() {
         net.nft_set("ban6p").contains(&prefix)
     });
     assert!(
-        !net.nft_set("ban6p").contains("::/64"),
+        !net.nft_set("ban6pnet").contains("::/64"),
         "the host's own /64 is never banned"
     );
     assert!(
@@ -643,7 +643,10 @@ fn journal_entries_ban_and_the_cursor_survives_a_restart() {
         .to_string()
     };
     let push = |line: String| {
-        let mut f = std::fs::OpenOptions::new().append(true).open(&entries).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&entries)
+            .unwrap();
         writeln!(f, "{line}").unwrap();
     };
     let mut daemon = start_daemon(None, &cfg_path);
@@ -653,16 +656,29 @@ fn journal_entries_ban_and_the_cursor_survives_a_restart() {
         status(&cfg_path)["bans"].as_array().unwrap().len() == 1
     });
     daemon.stop();
-    assert_eq!(std::fs::read_to_string(d.join("state/journal.cursor")).unwrap(), "s=test;i=2");
+    assert_eq!(
+        std::fs::read_to_string(d.join("state/journal.cursor")).unwrap(),
+        "s=test;i=2"
+    );
     let mut daemon = start_daemon(None, &cfg_path);
     wait_for("journalctl restarted", || {
-        std::fs::read_to_string(d.join("args")).unwrap().lines().count() == 2
+        std::fs::read_to_string(d.join("args"))
+            .unwrap()
+            .lines()
+            .count()
+            == 2
     });
     let args = std::fs::read_to_string(d.join("args")).unwrap();
     let first = args.lines().next().unwrap();
     let second = args.lines().nth(1).unwrap();
-    assert!(first.contains("-o json -f") && first.contains("--since=now"), "{first}");
-    assert!(first.contains("SYSLOG_IDENTIFIER=sshd + _SYSTEMD_UNIT=ssh.service"), "{first}");
+    assert!(
+        first.contains("-o json -f") && first.contains("--since=now"),
+        "{first}"
+    );
+    assert!(
+        first.contains("SYSLOG_IDENTIFIER=sshd + _SYSTEMD_UNIT=ssh.service"),
+        "{first}"
+    );
     assert!(second.contains("--after-cursor=s=test;i=2"), "{second}");
     daemon.stop();
 }
