@@ -10,6 +10,7 @@
 #     attacking addresses.
 # Needs root (namespaces, nftables), python3, and network access to Debian and crates.io for the
 # peers. Prints a table and the ratios. Usage: bench/guard.sh [LINES]   (default 1000000)
+# BENCH_ONLY=matching or BENCH_ONLY=daemon runs one half.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -38,6 +39,8 @@ cargo build --quiet --release -p rempart
 REMPART="$ROOT/target/release/rempart"
 
 # --- 1. matching ---------------------------------------------------------------------------
+# BENCH_ONLY=daemon skips this part (BENCH_ONLY=matching skips the daemon part).
+if [ "${BENCH_ONLY:-}" != daemon ]; then
 LOG="$WORK/auth-$LINES.log"
 [ -s "$LOG" ] || { log "generating $LINES lines"; python3 bench/gen-sshd-log.py "$LINES" > "$LOG"; }
 
@@ -117,6 +120,9 @@ for r in rows[1:]:
 counts = {r['m'] for r in rows}
 print("matched-line counts agree" if len(counts) == 1 else f"MATCHED COUNTS DIFFER: {counts}")
 EOF
+
+fi
+[ "${BENCH_ONLY:-}" = matching ] && exit 0
 
 # --- daemon benchmarks (root, nftables, a namespace) ---------------------------------------
 if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then

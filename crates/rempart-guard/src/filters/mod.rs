@@ -197,3 +197,67 @@ pub fn build(spec: &str, opts: &FilterOptions) -> Result<Box<dyn Filter>, Filter
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::tz::TimeZone;
+    use proptest::prelude::*;
+
+    fn clock() -> Clock {
+        Clock::new(
+            TimeZone::UTC,
+            Timestamp::from_second(1_749_988_800).unwrap(),
+        )
+    }
+
+    fn all_filters() -> Vec<Box<dyn Filter>> {
+        let mut out = Vec::new();
+        for b in BUILTINS {
+            let mut modes: Vec<Option<String>> =
+                b.modes.iter().map(|m| Some(m.to_string())).collect();
+            if modes.is_empty() {
+                modes.push(None);
+            }
+            for mode in modes {
+                let opts = FilterOptions {
+                    mode,
+                    path_prefix: (b.name == "api-abuse").then(|| "/ingest".to_string()),
+                };
+                out.push(b.build(&opts).unwrap());
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn no_filter_panics_on_any_line(lines in proptest::collection::vec("\\PC{0,200}", 1..8)) {
+            let c = clock();
+            for mut f in all_filters() {
+                for l in &lines {
+                    let _ = f.examine(&Input::line(l), &c);
+                    let _ = f.examine(&Input { text: l, time: Some(c.now()) }, &c);
+                }
+            }
+        }
+
+        #[test]
+        fn sshd_blames_the_address_sshd_wrote(user in "[ -~]{0,60}", real: u32, port in 1u16..65535) {
+            let real = std::net::Ipv4Addr::from(real);
+            let line = format!("Jun 14 09:15:02 h sshd[1]: Failed password for invalid user {user} from {real} port {port} ssh2");
+            let mut f = build("sshd", &FilterOptions::default()).unwrap();
+            let got = f.examine(&Input::line(&line), &clock()).map(|f| f.host);
+            prop_assert_eq!(got, Some(Host::Ip(real.into())));
+        }
+
+        #[test]
+        fn nginx_blames_the_client_nginx_wrote(user in "[ -~]{0,60}", real: u32) {
+            let real = std::net::Ipv4Addr::from(real);
+            let line = format!("2025/06/14 09:15:02 [error] 1#1: *1 user \"{user}\": password mismatch, client: {real}, server: x, request: \"GET / HTTP/1.1\", host: \"x\"");
+            let mut f = build("nginx-http-auth", &FilterOptions::default()).unwrap();
+            let got = f.examine(&Input::line(&line), &clock()).map(|f| f.host);
+            prop_assert_eq!(got, Some(Host::Ip(real.into())));
+        }
+    }
+}
