@@ -2,6 +2,7 @@
 
 mod audit;
 mod facts;
+mod guard;
 mod harden;
 mod integrity;
 mod rules;
@@ -30,6 +31,8 @@ enum Command {
     Harden(harden::Args),
     /// File integrity: record a baseline, check the files against it, accept changes.
     Integrity(integrity::Args),
+    /// Follow logs and ban abusive addresses through nftables; test filters and replay logs.
+    Guard(guard::Args),
 }
 
 /// Run a command; the returned code is the process exit status.
@@ -41,5 +44,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Facts(a) => facts::run(a),
         Command::Harden(a) => harden::run(a),
         Command::Integrity(a) => integrity::run(a),
+        Command::Guard(a) => guard::run(a),
     }
 }
