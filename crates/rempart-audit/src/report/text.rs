@@ -88,12 +88,19 @@ pub fn render_text(report: &Report, opts: TextOptions, out: &mut dyn io::Write) 
         }
         let fails = group
             .iter()
-            .filter(|f| f.status == Status::Fail && f.applicable)
+            .filter(|f| f.status == Status::Fail && f.applicable && f.required)
+            .count();
+        let later = group
+            .iter()
+            .filter(|f| f.status == Status::Fail && f.applicable && !f.required)
             .count();
         let passes = group.iter().filter(|f| f.status == Status::Pass).count();
         let title = Family::parse(family).map_or("Configuration", |f| f.title());
         writeln!(out)?;
-        let counts = format!("{fails} failed, {passes} passed");
+        let mut counts = format!("{fails} failed, {passes} passed");
+        if later > 0 {
+            counts.push_str(&format!(", {later} for higher levels"));
+        }
         writeln!(
             out,
             "{} {} {}",
@@ -107,6 +114,15 @@ pub fn render_text(report: &Report, opts: TextOptions, out: &mut dyn io::Write) 
         )?;
         for f in shown {
             match f.status {
+                // A rule the profile does not require yet: one line, not a diagnostic.
+                Status::Fail if !f.required && !opts.verbose => writeln!(
+                    out,
+                    "  {} {} {}: {}",
+                    p.color(AnsiColor::Yellow, &format!("from {}", f.level)),
+                    f.id,
+                    f.title,
+                    p.dim(&f.message)
+                )?,
                 Status::Fail | Status::Error => {
                     writeln!(out, "{}", renderer.render(&diagnostic(f)))?;
                 }
@@ -131,26 +147,33 @@ pub fn render_text(report: &Report, opts: TextOptions, out: &mut dyn io::Write) 
     let s = report.summary();
     writeln!(out)?;
     let mut by_sev = Vec::new();
+    let required_fail = |f: &&Finding| f.applicable && f.required && f.status == Status::Fail;
     for sev in Severity::ALL.iter().rev() {
         let n = report
             .findings
             .iter()
-            .filter(|f| f.applicable && f.status == Status::Fail && f.severity == *sev)
+            .filter(required_fail)
+            .filter(|f| f.severity == *sev)
             .count();
         if n > 0 {
             by_sev.push(format!("{n} {sev}"));
         }
     }
-    let failed = if by_sev.is_empty() {
-        format!("{} failed", s.fail)
+    let fails = report.findings.iter().filter(required_fail).count();
+    let later = s.fail - fails;
+    let mut failed = if by_sev.is_empty() {
+        format!("{fails} failed")
     } else {
-        format!("{} failed ({})", s.fail, by_sev.join(", "))
+        format!("{fails} failed ({})", by_sev.join(", "))
     };
+    if later > 0 {
+        failed.push_str(&format!(" + {later} required only at higher levels"));
+    }
     writeln!(
         out,
         "{} {}, {} passed, {} skipped, {} errors, {} not applicable",
         p.bold("Summary:"),
-        if s.fail > 0 {
+        if fails > 0 {
             p.color(AnsiColor::Red, &failed)
         } else {
             failed
