@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod base64;
 pub mod config;
 pub mod engine;
 pub mod facts;

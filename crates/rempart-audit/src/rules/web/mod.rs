@@ -8,6 +8,7 @@
 pub mod apache;
 pub mod cert;
 pub mod headers;
+pub mod include;
 pub mod nginx;
 pub mod servers;
 pub mod tls;

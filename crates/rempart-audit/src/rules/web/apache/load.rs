@@ -7,12 +7,8 @@
 use super::lexer;
 use super::{ApacheConfig, Directive, LoadedModule, ParseProblem};
 use crate::host::Host;
+use crate::rules::web::include::Includes;
 use std::collections::HashMap;
-
-/// Includes nested deeper than this are refused (httpd stops at 128).
-const MAX_INCLUDE_DEPTH: usize = 32;
-/// Files read at most for one configuration.
-const MAX_FILES: usize = 2_000;
 
 /// Modules compiled into Debian's httpd (`apache2 -l`).
 const BUILTIN_MODULES: &[&str] = &[
@@ -32,9 +28,7 @@ struct Loader<'h> {
     server_root: String,
     vars: HashMap<String, String>,
     modules: Vec<LoadedModule>,
-    files: Vec<String>,
-    stack: Vec<String>,
-    problems: Vec<ParseProblem>,
+    inc: Includes,
 }
 
 /// Load the configuration whose main file is `main` (host path), with `server_root` as the base
@@ -45,14 +39,12 @@ pub fn load(host: &Host, server_root: &str, main: &str) -> ApacheConfig {
         server_root: server_root.trim_end_matches('/').to_string(),
         vars: envvars(host, &format!("{server_root}/envvars")),
         modules: Vec::new(),
-        files: Vec::new(),
-        stack: Vec::new(),
-        problems: Vec::new(),
+        inc: Includes::default(),
     };
     let tree = match host.read_text(main) {
         Ok(Some(_)) => loader.file(main, 0),
         Ok(None) => {
-            loader.problems.push(ParseProblem {
+            loader.inc.problems.push(ParseProblem {
                 path: main.to_string(),
                 line: None,
                 message: "main configuration file is missing".into(),
@@ -60,7 +52,7 @@ pub fn load(host: &Host, server_root: &str, main: &str) -> ApacheConfig {
             Vec::new()
         }
         Err(e) => {
-            loader.problems.push(ParseProblem::from_host(e));
+            loader.inc.problems.push(ParseProblem::from_host(e));
             Vec::new()
         }
     };
@@ -68,8 +60,8 @@ pub fn load(host: &Host, server_root: &str, main: &str) -> ApacheConfig {
         main: main.to_string(),
         tree,
         modules: loader.modules,
-        files: loader.files,
-        problems: loader.problems,
+        files: loader.inc.files,
+        problems: loader.inc.problems,
     }
 }
 
@@ -102,38 +94,13 @@ fn envvars(host: &Host, path: &str) -> HashMap<String, String> {
 
 impl Loader<'_> {
     fn file(&mut self, path: &str, depth: usize) -> Vec<Directive> {
-        if self.stack.iter().any(|p| p == path) {
-            self.problems.push(ParseProblem {
-                path: path.to_string(),
-                line: None,
-                message: format!("includes itself (through {})", self.stack.join(" -> ")),
-            });
+        let Some(text) = self.inc.read(self.host, path, depth) else {
             return Vec::new();
-        }
-        if depth > MAX_INCLUDE_DEPTH || self.files.len() >= MAX_FILES {
-            self.problems.push(ParseProblem {
-                path: path.to_string(),
-                line: None,
-                message: format!(
-                    "too many nested or included files (depth {depth}, {} files)",
-                    self.files.len()
-                ),
-            });
-            return Vec::new();
-        }
-        let text = match self.host.read_text(path) {
-            Ok(Some(f)) => f.text,
-            Ok(None) => return Vec::new(),
-            Err(e) => {
-                self.problems.push(ParseProblem::from_host(e));
-                return Vec::new();
-            }
         };
-        self.files.push(path.to_string());
         let parsed = match lexer::parse(path, &text) {
             Ok(t) => t,
             Err(e) => {
-                self.problems.push(ParseProblem {
+                self.inc.problems.push(ParseProblem {
                     path: path.to_string(),
                     line: Some(e.line),
                     message: e.message,
@@ -141,9 +108,9 @@ impl Loader<'_> {
                 return Vec::new();
             }
         };
-        self.stack.push(path.to_string());
+        self.inc.stack.push(path.to_string());
         let out = self.process(parsed, depth);
-        self.stack.pop();
+        self.inc.stack.pop();
         out
     }
 
@@ -290,7 +257,7 @@ impl Loader<'_> {
             match self.host.glob(&pattern) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.problems.push(ParseProblem::from_host(e));
+                    self.inc.problems.push(ParseProblem::from_host(e));
                     return Vec::new();
                 }
             }
@@ -305,11 +272,11 @@ impl Loader<'_> {
                 }
                 Ok(Some(_)) => files.push(m),
                 Ok(None) => {}
-                Err(e) => self.problems.push(ParseProblem::from_host(e)),
+                Err(e) => self.inc.problems.push(ParseProblem::from_host(e)),
             }
         }
         if files.is_empty() && !optional {
-            self.problems.push(ParseProblem {
+            self.inc.problems.push(ParseProblem {
                 path: d.file.to_string(),
                 line: Some(d.line),
                 message: format!("Include {arg}: no such file (httpd refuses to start)"),

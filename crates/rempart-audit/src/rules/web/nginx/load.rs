@@ -6,16 +6,12 @@ use super::lexer;
 use super::{Directive, NginxConfig};
 use crate::host::Host;
 use crate::rules::web::apache::ParseProblem;
-
-const MAX_INCLUDE_DEPTH: usize = 32;
-const MAX_FILES: usize = 2_000;
+use crate::rules::web::include::Includes;
 
 struct Loader<'h> {
     host: &'h Host,
     prefix: String,
-    files: Vec<String>,
-    stack: Vec<String>,
-    problems: Vec<ParseProblem>,
+    inc: Includes,
 }
 
 /// Load the configuration whose main file is `main`; relative includes resolve against
@@ -24,14 +20,12 @@ pub fn load(host: &Host, prefix: &str, main: &str) -> NginxConfig {
     let mut l = Loader {
         host,
         prefix: prefix.trim_end_matches('/').to_string(),
-        files: Vec::new(),
-        stack: Vec::new(),
-        problems: Vec::new(),
+        inc: Includes::default(),
     };
     let tree = match host.read_text(main) {
         Ok(Some(_)) => l.file(main, 0),
         Ok(None) => {
-            l.problems.push(ParseProblem {
+            l.inc.problems.push(ParseProblem {
                 path: main.to_string(),
                 line: None,
                 message: "main configuration file is missing".into(),
@@ -39,52 +33,27 @@ pub fn load(host: &Host, prefix: &str, main: &str) -> NginxConfig {
             Vec::new()
         }
         Err(e) => {
-            l.problems.push(ParseProblem::from_host(e));
+            l.inc.problems.push(ParseProblem::from_host(e));
             Vec::new()
         }
     };
     NginxConfig {
         main: main.to_string(),
         tree,
-        files: l.files,
-        problems: l.problems,
+        files: l.inc.files,
+        problems: l.inc.problems,
     }
 }
 
 impl Loader<'_> {
     fn file(&mut self, path: &str, depth: usize) -> Vec<Directive> {
-        if self.stack.iter().any(|p| p == path) {
-            self.problems.push(ParseProblem {
-                path: path.to_string(),
-                line: None,
-                message: format!("includes itself (through {})", self.stack.join(" -> ")),
-            });
+        let Some(text) = self.inc.read(self.host, path, depth) else {
             return Vec::new();
-        }
-        if depth > MAX_INCLUDE_DEPTH || self.files.len() >= MAX_FILES {
-            self.problems.push(ParseProblem {
-                path: path.to_string(),
-                line: None,
-                message: format!(
-                    "too many nested or included files (depth {depth}, {} files)",
-                    self.files.len()
-                ),
-            });
-            return Vec::new();
-        }
-        let text = match self.host.read_text(path) {
-            Ok(Some(f)) => f.text,
-            Ok(None) => return Vec::new(),
-            Err(e) => {
-                self.problems.push(ParseProblem::from_host(e));
-                return Vec::new();
-            }
         };
-        self.files.push(path.to_string());
         let parsed = match lexer::parse(path, &text) {
             Ok(t) => t,
             Err(e) => {
-                self.problems.push(ParseProblem {
+                self.inc.problems.push(ParseProblem {
                     path: path.to_string(),
                     line: Some(e.line),
                     message: e.message,
@@ -92,9 +61,9 @@ impl Loader<'_> {
                 return Vec::new();
             }
         };
-        self.stack.push(path.to_string());
+        self.inc.stack.push(path.to_string());
         let out = self.process(parsed, depth);
-        self.stack.pop();
+        self.inc.stack.pop();
         out
     }
 
@@ -134,13 +103,13 @@ impl Loader<'_> {
                     })
                     .collect(),
                 Err(e) => {
-                    self.problems.push(ParseProblem::from_host(e));
+                    self.inc.problems.push(ParseProblem::from_host(e));
                     Vec::new()
                 }
             };
         }
         if !self.host.exists(&pattern) {
-            self.problems.push(ParseProblem {
+            self.inc.problems.push(ParseProblem {
                 path: d.file.to_string(),
                 line: Some(d.line),
                 message: format!("include {arg}: no such file (nginx refuses to start)"),
