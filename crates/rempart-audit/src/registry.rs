@@ -47,6 +47,9 @@ pub const RULES: &[Rule] = &[
     services::sandboxing::RULE,
     services::bind_all::RULE,
     services::dev_mode::RULE,
+    services::listen_public::RULE,
+    services::root_process::RULE,
+    services::config_drift::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.
