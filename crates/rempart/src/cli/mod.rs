@@ -3,6 +3,7 @@
 mod audit;
 mod facts;
 mod harden;
+mod probe;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ enum Command {
     Facts(facts::Args),
     /// Plan, apply, confirm and roll back the fixes of failing rules.
     Harden(harden::Args),
+    /// Judge a site (headers, exposed endpoints, TLS) or one host's TCP ports from outside.
+    Probe(probe::Args),
 }
 
 /// Run a command; the returned code is the process exit status.
@@ -37,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(a) => rules::explain(a),
         Command::Facts(a) => facts::run(a),
         Command::Harden(a) => harden::run(a),
+        Command::Probe(a) => probe::run(a),
     }
 }
