@@ -21,7 +21,11 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod http;
 pub mod ports;
+pub mod site;
+pub mod tls;
+pub mod web;
 
 use rempart_audit::engine::{assemble, AuditOptions};
 use rempart_audit::report::{Finding, Target, TargetKind};
@@ -92,4 +96,15 @@ pub struct ProbeTarget {
     /// The URL, or the host scanned with its address.
     pub shown: String,
     pub hostname: Option<String>,
+}
+
+/// Rules with their verdicts, in catalogue order.
+pub type Judged = Vec<(&'static Rule, Outcome)>;
+
+/// Fetch a site and judge every web and TLS rule on it.
+pub fn probe_site(opts: &site::SiteOptions) -> Result<(site::Site, Judged), ProbeError> {
+    let s = site::gather(opts)?;
+    let mut judged = web::judge(&s);
+    judged.extend(tls::rules::judge(s.tls.as_ref(), &s.main.url.origin()));
+    Ok((s, judged))
 }

@@ -6,7 +6,10 @@ use anyhow::{bail, Context};
 use rempart_audit::engine::AuditOptions;
 use rempart_audit::report::TargetKind;
 use rempart_audit::{Host, Level, Severity};
+use rempart_probe::http::{Connector, Url};
 use rempart_probe::ports::{self, PortSpec, ScanOptions};
+use rempart_probe::site::SiteOptions;
+use rempart_probe::tls::TlsOptions;
 use rempart_probe::ProbeTarget;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -43,6 +46,19 @@ pub struct Args {
     /// Connects in flight at most during the port scan (bounded by the open-files limit).
     #[arg(long, default_value_t = 16384, requires = "ports")]
     pub concurrency: usize,
+
+    /// Connect to this address instead of resolving the URL's host (like curl --resolve); the
+    /// URL's name is still sent as SNI and Host, and checked against the certificate.
+    #[arg(long, value_name = "ADDR", conflicts_with = "ports")]
+    pub connect: Option<std::net::IpAddr>,
+
+    /// Also trust the CA certificates in this PEM file (your own CA).
+    #[arg(long, value_name = "FILE", conflicts_with = "ports")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Where to check the plain-HTTP redirect [default: http://HOST/PATH].
+    #[arg(long, value_name = "URL", conflicts_with = "ports")]
+    pub http_url: Option<String>,
 
     /// Passes over the ports that did not answer, before they count as filtered.
     #[arg(long, default_value_t = 1, requires = "ports")]
@@ -129,7 +145,44 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             start.elapsed(),
         )
     } else {
-        bail!("probing a URL is not available yet");
+        let given = args.url.as_deref().unwrap_or_default();
+        let url = Url::parse(given)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("cannot probe `{given}`"))?;
+        let http_url = match &args.http_url {
+            Some(u) => Some(
+                Url::parse(u)
+                    .map_err(anyhow::Error::msg)
+                    .context("--http-url")?,
+            ),
+            None => None,
+        };
+        let site_opts = SiteOptions {
+            url: url.clone(),
+            connector: Connector {
+                connect_to: args.connect,
+                timeout: args.timeout.unwrap_or(rempart_probe::tls::DEFAULT_TIMEOUT),
+            },
+            http_url,
+            tls: TlsOptions {
+                ca_file: args.ca_file.clone(),
+            },
+        };
+        let (site, judged) = rempart_probe::probe_site(&site_opts)?;
+        for n in &site.notes {
+            eprintln!("rempart probe: {n}");
+        }
+        rempart_probe::report(
+            ProbeTarget {
+                kind: TargetKind::Url,
+                shown: url.to_string(),
+                hostname: Some(url.host.clone()),
+            },
+            judged,
+            &config,
+            &opts,
+            start.elapsed(),
+        )
     };
     emit(
         &report,

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -166,9 +168,65 @@ pub struct Proc {
 }
 
 impl Drop for Proc {
+    /// SIGTERM first (nginx and Apache masters stop their workers on it), SIGKILL after 5 s.
     fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid])
+            .stderr(Stdio::null())
+            .status();
+        for _ in 0..50 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Netns {
+    /// Start a long-running server inside the namespace (output to `log`), killed on drop.
+    pub fn spawn(&self, log: &std::path::Path, program: &str, args: &[&str]) -> Proc {
+        let out = std::fs::File::create(log).unwrap();
+        let err = out.try_clone().unwrap();
+        let child = self
+            .cmd(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        Proc {
+            child,
+            ready: String::new(),
+        }
+    }
+
+    /// Wait until every port accepts TCP connections on 127.0.0.1 inside the namespace.
+    pub fn wait_ports(&self, ports: &[u16], logs: &[&std::path::Path]) {
+        let list = ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let script = format!(
+            "import socket, time, sys\nend = time.time() + 30\nfor p in [{list}]:\n    while True:\n        try:\n            socket.create_connection(('127.0.0.1', p), 1).close(); break\n        except OSError:\n            if time.time() > end: sys.exit('port %d never opened' % p)\n            time.sleep(0.1)\n"
+        );
+        let out = self.cmd(PYTHON).args(["-c", &script]).output().unwrap();
+        if !out.status.success() {
+            let mut msg = String::from_utf8_lossy(&out.stderr).into_owned();
+            for l in logs {
+                msg.push_str(&format!(
+                    "\n--- {}:\n{}",
+                    l.display(),
+                    std::fs::read_to_string(l).unwrap_or_default()
+                ));
+            }
+            panic!("servers did not start: {msg}");
+        }
     }
 }
 
