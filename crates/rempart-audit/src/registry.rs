@@ -38,7 +38,7 @@ pub const RULES: &[Rule] = &[
     updates::auto_upgrades::RULE,
     updates::pending_security::RULE,
     // firewall
-
+    firewall::docker::RULE,
     // intrusion
 
     // services

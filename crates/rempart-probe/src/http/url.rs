@@ -176,10 +176,11 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
         ),
     };
     let host = host.to_ascii_lowercase();
+    let bracketed = authority.starts_with('[');
     if host.is_empty()
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        || !host.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') || (bracketed && c == ':')
+        })
     {
         return Err(format!("`{host}` is not a host name"));
     }

@@ -1,1 +1,3 @@
 //! The firewall family.
+
+pub mod docker;
