@@ -203,7 +203,7 @@ fn handshake(
 }
 
 /// Offer `suites` with a raw ClientHello: `Ok(Some((version, suite)))` when accepted.
-fn raw_hello(
+pub fn raw_hello(
     conn: &Connector,
     url: &Url,
     version: u16,

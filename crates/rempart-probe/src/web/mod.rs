@@ -28,8 +28,12 @@ pub(crate) fn require_https(site: &Site) -> Result<(), Outcome> {
         Ok(())
     } else {
         Err(
-            Outcome::fail(format!("{} is not served over HTTPS", site.given))
-                .with(http_ev(&site.main).actual("plain HTTP only")),
+            Outcome::fail(format!("{} is not served over HTTPS", site.given)).with(
+                http_ev(&site.main)
+                    .key("scheme")
+                    .actual("plain HTTP only")
+                    .expected("https"),
+            ),
         )
     }
 }
