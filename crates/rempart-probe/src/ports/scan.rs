@@ -68,6 +68,14 @@ pub struct ScanResult {
 /// The shortest wait for an answer, whatever the round-trip times seen.
 pub const MIN_WAIT: Duration = Duration::from_millis(250);
 
+/// Scanned first: their answers (open or closed) teach the scanner the round-trip time.
+const COMMON: &[u16] = &[
+    22, 80, 443, 21, 25, 53, 110, 143, 3306, 5432, 6379, 8000, 8080, 8443, 3000, 9090,
+];
+
+/// How often a pending connect looks at its deadline again.
+const WAIT_SLICE: Duration = Duration::from_millis(250);
+
 /// Times a port is tried again after a local shortage before it is reported as unknown.
 const MAX_RETRIES: u32 = 8;
 
@@ -150,24 +158,39 @@ impl RttEstimate {
 
 async fn probe(addr: SocketAddr, rtt: Rtt, timeout: Duration) -> Attempt {
     let port = addr.port();
-    let wait = rtt.wait(timeout);
     let sent = Instant::now();
     let answered = |state| {
         rtt.observe(sent.elapsed());
         Attempt::Done(port, state)
     };
-    match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
-        Ok(Ok(stream)) => {
+    let connect = tokio::net::TcpStream::connect(addr);
+    tokio::pin!(connect);
+    // The deadline is looked at again every slice: a connect started before any port answered
+    // gets the shorter wait as soon as round-trip times are known.
+    let result = loop {
+        let deadline = sent + rtt.wait(timeout);
+        let now = Instant::now();
+        if now >= deadline {
+            break None;
+        }
+        let slice = (deadline - now).min(WAIT_SLICE);
+        tokio::select! {
+            r = &mut connect => break Some(r),
+            _ = tokio::time::sleep(slice) => {}
+        }
+    };
+    match result {
+        Some(Ok(stream)) => {
             drop(stream);
             answered(PortState::Open)
         }
-        Ok(Err(e)) if is_local_shortage(&e) => Attempt::Retry(port, e),
-        Ok(Err(e)) => match classify(&e) {
+        Some(Err(e)) if is_local_shortage(&e) => Attempt::Retry(port, e),
+        Some(Err(e)) => match classify(&e) {
             Some(PortState::Closed) => answered(PortState::Closed),
             Some(s) => Attempt::Done(port, s),
             None => Attempt::Failed(port, e.to_string()),
         },
-        Err(_) => Attempt::Done(port, PortState::Filtered),
+        None => Attempt::Done(port, PortState::Filtered),
     }
 }
 
@@ -191,7 +214,13 @@ pub fn scan(target: &ScanTarget, opts: &ScanOptions) -> Result<ScanResult, Probe
     let rtt: Rtt = Default::default();
     let addr = target.addr;
     let timeout = opts.timeout;
-    let mut pending: Vec<u16> = opts.ports.iter().collect();
+    // Ports that commonly answer go first, so round-trip times are known before the bulk.
+    let mut pending: Vec<u16> = COMMON
+        .iter()
+        .copied()
+        .filter(|p| opts.ports.contains(*p))
+        .chain(opts.ports.iter().filter(|p| !COMMON.contains(p)))
+        .collect();
     for pass in 0..=opts.retries {
         if pending.is_empty() {
             break;
