@@ -5,7 +5,7 @@ use crate::config::AuditConfig;
 use crate::host::Host;
 use crate::model::{Evidence, Family, Level, Severity, Status};
 use crate::registry;
-use crate::report::{Finding, Report, Score, Target};
+use crate::report::{Finding, Report, Score, Target, TargetKind};
 use crate::rule::{Ctx, Facts, Outcome, Rule};
 use rayon::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -123,17 +123,34 @@ pub fn run_rules(host: &Host, config: &AuditConfig, opts: &AuditOptions, rules: 
         }
     }
 
+    assemble(
+        Target {
+            root: host.root().display().to_string(),
+            hostname: hostname(host),
+            live: host.is_live(),
+            kind: TargetKind::Host,
+        },
+        opts,
+        findings,
+        start.elapsed().as_secs_f64() * 1000.0,
+    )
+}
+
+/// A report from findings judged elsewhere (`rempart probe` judges a site or a host's ports with
+/// the same finding model): scores them like an audit against `opts.profile`.
+pub fn assemble(
+    target: Target,
+    opts: &AuditOptions,
+    findings: Vec<Finding>,
+    duration_ms: f64,
+) -> Report {
     let (score, level, next) = score(&findings, opts.profile);
     Report {
         schema: "rempart.audit/v1",
         tool: crate::report::Tool::current(),
-        target: Target {
-            root: host.root().display().to_string(),
-            hostname: hostname(host),
-            live: host.is_live(),
-        },
+        target,
         profile: opts.profile,
-        duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+        duration_ms,
         score: Score {
             value: score,
             max: 100,

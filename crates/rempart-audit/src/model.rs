@@ -54,7 +54,7 @@ impl Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -110,7 +110,7 @@ impl Level {
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -207,7 +207,7 @@ impl Family {
 
 impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -236,7 +236,7 @@ impl Status {
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -307,6 +307,9 @@ pub struct Evidence {
     /// A non-file source: `socket`, `process`, `nftables`, `proc`, `http`, `default` ...
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The URL a response came from (`rempart probe`, with `source: "http"` or `"tls"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The text of the offending line, for compiler-style diagnostics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
@@ -359,5 +362,20 @@ impl Evidence {
     pub fn with_source(mut self, source: impl Into<String>) -> Self {
         self.source = Some(source.into());
         self
+    }
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Where it was seen, for one-line renderings: `path:line`, the URL, or `(source)`.
+    pub fn place(&self) -> String {
+        match (&self.path, self.line, &self.url, &self.source) {
+            (Some(p), Some(l), _, _) => format!("{p}:{l}"),
+            (Some(p), None, _, _) => p.clone(),
+            (None, _, Some(u), _) => u.clone(),
+            (None, _, None, Some(s)) => format!("({s})"),
+            (None, _, None, None) => String::new(),
+        }
     }
 }

@@ -57,6 +57,7 @@ pub const RULES: &[Rule] = &[
     firewall::default_deny::RULE,
     firewall::open_ports::RULE,
     firewall::live_ruleset::RULE,
+    firewall::docker::RULE,
     // intrusion
     intrusion::installed::RULE,
     intrusion::sshd_jail::RULE,
@@ -146,6 +147,9 @@ pub const RULES: &[Rule] = &[
     integrity::baseline_missing::RULE,
     integrity::baseline_stale::RULE,
     integrity::changes::RULE,
+    services::listen_public::RULE,
+    services::root_process::RULE,
+    services::config_drift::RULE,
 ];
 
 /// Old ids that now live under another id: `(old, new)`.

@@ -8,7 +8,11 @@ use std::io;
 use std::time::Duration;
 
 pub fn render_junit(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    let mut j = JReport::new(format!("rempart audit of {}", report.target.root));
+    let mut j = JReport::new(format!(
+        "rempart {} of {}",
+        report.target.kind.verb(),
+        report.target.root
+    ));
     j.set_time(Duration::from_secs_f64(report.duration_ms / 1000.0));
     let mut families: Vec<&str> = Vec::new();
     for f in &report.findings {
@@ -33,7 +37,11 @@ fn details(f: &Finding) -> String {
         let place = match (&e.path, e.line) {
             (Some(p), Some(l)) => format!("{p}:{l}"),
             (Some(p), None) => p.clone(),
-            _ => e.source.clone().unwrap_or_default(),
+            _ => e
+                .url
+                .clone()
+                .or_else(|| e.source.clone())
+                .unwrap_or_default(),
         };
         s.push_str(&format!("  at {place}"));
         if let Some(k) = &e.key {

@@ -10,7 +10,12 @@ fn cell(s: &str) -> String {
 
 pub fn render_markdown(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let s = report.summary();
-    writeln!(out, "# rempart audit of `{}`\n", report.target.root)?;
+    writeln!(
+        out,
+        "# rempart {} of `{}`\n",
+        report.target.kind.verb(),
+        report.target.root
+    )?;
     if let Some(h) = &report.target.hostname {
         writeln!(out, "Host: `{h}`  ")?;
     }
@@ -65,7 +70,12 @@ pub fn render_markdown(report: &Report, out: &mut dyn io::Write) -> io::Result<(
             let place = match (&e.path, e.line) {
                 (Some(p), Some(l)) => format!("`{p}:{l}`"),
                 (Some(p), None) => format!("`{p}`"),
-                _ => e.source.clone().unwrap_or_default(),
+                _ => e
+                    .url
+                    .as_ref()
+                    .map(|u| format!("<{u}>"))
+                    .or_else(|| e.source.clone())
+                    .unwrap_or_default(),
             };
             let mut line = format!("- {place}");
             if let Some(k) = &e.key {

@@ -47,11 +47,42 @@ impl Tool {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
-    /// The directory audited as `/`.
+    /// The directory audited as `/`; for `rempart probe`, the URL or the host scanned.
     pub root: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     pub live: bool,
+    /// What was judged: a host (`rempart audit`, not serialised), a URL or a host's ports
+    /// (`rempart probe`).
+    #[serde(skip_serializing_if = "TargetKind::is_host")]
+    pub kind: TargetKind,
+}
+
+/// What a report is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// A host's files and live facts (`rempart audit`).
+    #[default]
+    Host,
+    /// A web site seen from outside (`rempart probe URL`).
+    Url,
+    /// A host's TCP ports seen from outside (`rempart probe --ports HOST`).
+    Ports,
+}
+
+impl TargetKind {
+    pub fn is_host(&self) -> bool {
+        *self == TargetKind::Host
+    }
+
+    /// The command that judges this kind of target, for report titles.
+    pub fn verb(self) -> &'static str {
+        match self {
+            TargetKind::Host => "audit",
+            TargetKind::Url | TargetKind::Ports => "probe",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,7 +1,7 @@
 //! SARIF 2.1.0, so findings show up in code-scanning UIs. Our own serde structs: the subset of the
 //! format we fill, no more.
 
-use super::{Finding, Report};
+use super::{Finding, Report, TargetKind};
 use crate::model::{Severity, Status};
 use serde::Serialize;
 use std::io;
@@ -100,7 +100,9 @@ struct PhysicalLocation {
 #[serde(rename_all = "camelCase")]
 struct ArtifactLocation {
     uri: String,
-    uri_base_id: &'static str,
+    /// Absent for absolute URIs (the URL a probe finding came from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -203,13 +205,20 @@ pub fn render_sarif(report: &Report, out: &mut dyn io::Write) -> io::Result<()> 
                     .evidence
                     .iter()
                     .filter_map(|e| {
-                        let path = e.path.as_ref()?;
+                        let artifact_location = match (&e.path, &e.url) {
+                            (Some(path), _) => ArtifactLocation {
+                                uri: path.trim_start_matches('/').to_string(),
+                                uri_base_id: Some("ROOTPATH"),
+                            },
+                            (None, Some(url)) => ArtifactLocation {
+                                uri: url.clone(),
+                                uri_base_id: None,
+                            },
+                            (None, None) => return None,
+                        };
                         Some(Location {
                             physical_location: PhysicalLocation {
-                                artifact_location: ArtifactLocation {
-                                    uri: path.trim_start_matches('/').to_string(),
-                                    uri_base_id: "ROOTPATH",
-                                },
+                                artifact_location,
                                 region: e.line.map(|l| Region {
                                     start_line: l,
                                     snippet: e.snippet.as_ref().map(|s| Text { text: s.clone() }),
@@ -242,7 +251,11 @@ pub fn render_sarif(report: &Report, out: &mut dyn io::Write) -> io::Result<()> 
             _ => {}
         }
     }
-    let root_uri = format!("file://{}/", report.target.root.trim_end_matches('/'));
+    let root_uri = match report.target.kind {
+        TargetKind::Host => format!("file://{}/", report.target.root.trim_end_matches('/')),
+        // A probe reads no file of the target: its locations are absolute URLs.
+        TargetKind::Url | TargetKind::Ports => "file:///".to_string(),
+    };
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",

@@ -1,7 +1,7 @@
 //! The human report: grouped by family, each failure shown like a compiler diagnostic with the
 //! offending configuration line, then a summary with the score and the level reached.
 
-use super::{Finding, Report};
+use super::{Finding, Report, TargetKind};
 use crate::model::{Family, Severity, Status};
 use annotate_snippets::{AnnotationKind, Group, Level as ALevel, Renderer, Snippet};
 use anstyle::{AnsiColor, Style};
@@ -46,10 +46,10 @@ pub fn render_text(report: &Report, opts: TextOptions, out: &mut dyn io::Write) 
     } else {
         Renderer::plain()
     };
-    let live = if report.target.live {
-        "live host"
-    } else {
-        "root tree"
+    let live = match report.target.kind {
+        TargetKind::Host if report.target.live => "live host",
+        TargetKind::Host => "root tree",
+        TargetKind::Url | TargetKind::Ports => "from this machine",
     };
     let host = report
         .target
@@ -59,8 +59,9 @@ pub fn render_text(report: &Report, opts: TextOptions, out: &mut dyn io::Write) 
         .unwrap_or_default();
     writeln!(
         out,
-        "{} audit of {} [{live}]{host}, profile {}",
+        "{} {} of {} [{live}]{host}, profile {}",
         p.bold("rempart"),
+        report.target.kind.verb(),
         report.target.root,
         p.bold(report.profile.as_str())
     )?;
@@ -261,14 +262,7 @@ fn diagnostic(f: &Finding) -> Vec<Group<'_>> {
                 );
             }
             _ => {
-                let mut place = ev
-                    .path
-                    .clone()
-                    .or_else(|| ev.source.clone().map(|s| format!("({s})")))
-                    .unwrap_or_default();
-                if let Some(l) = ev.line {
-                    place.push_str(&format!(":{l}"));
-                }
+                let place = ev.place();
                 let sep = if place.is_empty() || label.is_empty() {
                     ""
                 } else {

@@ -128,30 +128,41 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     let report = rempart_audit::run(&host, &config, &opts);
 
-    let color = match args.color {
+    emit(
+        &report,
+        args.format,
+        args.output.as_ref(),
+        args.verbose,
+        args.color,
+    )
+}
+
+/// Render a report in the chosen format to the output file or standard output; the exit status
+/// is 1 when a required rule at or above the threshold fails.
+pub(crate) fn emit(
+    report: &rempart_audit::Report,
+    format: Format,
+    output: Option<&PathBuf>,
+    verbose: bool,
+    color: ColorWhen,
+) -> anyhow::Result<u8> {
+    let color = match color {
         ColorWhen::Always => true,
         ColorWhen::Never => false,
         ColorWhen::Auto => {
-            args.output.is_none()
+            output.is_none()
                 && anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never
         }
     };
     let mut buf: Vec<u8> = Vec::new();
-    match args.format {
-        Format::Text => render_text(
-            &report,
-            TextOptions {
-                color,
-                verbose: args.verbose,
-            },
-            &mut buf,
-        )?,
+    match format {
+        Format::Text => render_text(report, TextOptions { color, verbose }, &mut buf)?,
         Format::Json => report.render_json(&mut buf)?,
-        Format::Sarif => render_sarif(&report, &mut buf)?,
-        Format::Junit => render_junit(&report, &mut buf)?,
-        Format::Markdown => render_markdown(&report, &mut buf)?,
+        Format::Sarif => render_sarif(report, &mut buf)?,
+        Format::Junit => render_junit(report, &mut buf)?,
+        Format::Markdown => render_markdown(report, &mut buf)?,
     }
-    match &args.output {
+    match output {
         Some(path) => std::fs::write(path, &buf)
             .with_context(|| format!("cannot write report to {}", path.display()))?,
         None => {

@@ -5,6 +5,7 @@ mod facts;
 mod guard;
 mod harden;
 mod integrity;
+mod probe;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ enum Command {
     Integrity(integrity::Args),
     /// Follow logs and ban abusive addresses through nftables; test filters and replay logs.
     Guard(guard::Args),
+    /// Judge a site (headers, exposed endpoints, TLS) or one host's TCP ports from outside.
+    Probe(probe::Args),
 }
 
 /// Run a command; the returned code is the process exit status.
@@ -45,5 +48,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Harden(a) => harden::run(a),
         Command::Integrity(a) => integrity::run(a),
         Command::Guard(a) => guard::run(a),
+        Command::Probe(a) => probe::run(a),
     }
 }

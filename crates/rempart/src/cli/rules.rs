@@ -1,4 +1,5 @@
-//! `rempart rules` (the catalogue) and `rempart explain ID` (one rule's documentation).
+//! `rempart rules` (the catalogue; `--probe` for the checks of `rempart probe`) and
+//! `rempart explain ID` (one rule's documentation, audit or probe).
 
 use anyhow::anyhow;
 use rempart_audit::registry::{self, RULES};
@@ -13,6 +14,9 @@ pub struct ListArgs {
     /// Print the catalogue as JSON.
     #[arg(long)]
     pub json: bool,
+    /// List the checks of `rempart probe` instead of the audit's rules.
+    #[arg(long)]
+    pub probe: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +30,12 @@ pub fn list(args: ListArgs) -> anyhow::Result<u8> {
     for f in &args.family {
         families.push(Family::parse(f).ok_or_else(|| anyhow!("unknown family `{f}`"))?);
     }
-    let rules: Vec<&Rule> = RULES
+    let catalogue = if args.probe {
+        rempart_probe::catalogue::RULES
+    } else {
+        RULES
+    };
+    let rules: Vec<&Rule> = catalogue
         .iter()
         .filter(|r| families.is_empty() || families.contains(&r.family))
         .collect();
@@ -57,12 +66,14 @@ pub fn list(args: ListArgs) -> anyhow::Result<u8> {
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
-    let rule = registry::find(&args.id).ok_or_else(|| {
-        anyhow!(
-            "no rule `{}` in the catalogue (`rempart rules` lists them)",
-            args.id
-        )
-    })?;
+    let rule = registry::find(&args.id)
+        .or_else(|| rempart_probe::catalogue::find(&args.id))
+        .ok_or_else(|| {
+            anyhow!(
+                "no rule `{}` in the catalogue (`rempart rules` lists them)",
+                args.id
+            )
+        })?;
     let mut out = io::stdout().lock();
     write!(out, "{}", rempart_audit::report::explain(rule))?;
     Ok(0)

@@ -5,8 +5,8 @@
 //! Every source (ufw, `/etc/nftables.conf`, iptables-persistent's `rules.v4`/`rules.v6`, and the
 //! live `nft -j list ruleset`) is parsed into one [`model`] and judged by one [`eval`]uator, so the
 //! rules do not care which tool wrote the configuration. [`source`] decides which configuration
-//! the host loads at boot. Docker-published ports, which bypass the input chain, are out of scope
-//! here (the containers family checks them).
+//! the host loads at boot. [`docker`] reads Docker's own chains from the kernel: ports it publishes
+//! bypass the input chain unless DOCKER-USER filters them.
 
 pub mod eval;
 pub mod iptables;
@@ -19,6 +19,7 @@ pub mod ufw;
 
 pub mod active;
 pub mod default_deny;
+pub mod docker;
 pub mod live_ruleset;
 pub mod open_ports;
 

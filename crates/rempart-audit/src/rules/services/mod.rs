@@ -5,11 +5,15 @@
 
 pub mod appserver;
 pub mod discovery;
+pub mod live;
 pub mod unit;
 
 pub mod account_shell;
 pub mod bind_all;
+pub mod config_drift;
 pub mod dev_mode;
+pub mod listen_public;
+pub mod root_process;
 pub mod runs_as_root;
 pub mod sandboxing;
 
@@ -36,7 +40,7 @@ pub fn app_units(ctx: &Ctx) -> Result<(Arc<Discovery>, Vec<usize>), Outcome> {
     Ok((d, idx))
 }
 
-fn is_app(u: &AppUnit) -> bool {
+pub(crate) fn is_app(u: &AppUnit) -> bool {
     use appserver::ServerKind;
     match &u.server {
         Some(s) => s.kind != ServerKind::DockerCompose,
