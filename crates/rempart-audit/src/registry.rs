@@ -57,6 +57,7 @@ pub const RULES: &[Rule] = &[
     firewall::default_deny::RULE,
     firewall::open_ports::RULE,
     firewall::live_ruleset::RULE,
+    firewall::live_exposed::RULE,
     firewall::docker::RULE,
     // intrusion
     intrusion::installed::RULE,

@@ -20,6 +20,7 @@ pub mod ufw;
 pub mod active;
 pub mod default_deny;
 pub mod docker;
+pub mod live_exposed;
 pub mod live_ruleset;
 pub mod open_ports;
 
