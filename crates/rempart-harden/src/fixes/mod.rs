@@ -11,6 +11,7 @@ mod kernel;
 mod services;
 pub mod ssh;
 mod updates;
+pub mod web;
 
 use crate::change::Fix;
 use rempart_audit::report::Finding;
@@ -82,6 +83,20 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("SSH-HOSTKEY-ALGORITHMS", ssh::hostkey_algorithms),
     ("SSH-ALLOW-USERS", ssh::allow_users),
     ("SSH-HOST-KEY-PERMS", ssh::host_key_perms),
+    // web
+    ("WEB-HTTP-REDIRECT", web::http_redirect),
+    ("WEB-APACHE-TLS-PROTOCOLS", web::apache::tls_protocols),
+    ("WEB-APACHE-HEADERS", web::apache::headers),
+    ("WEB-APACHE-TOKENS", web::apache::tokens),
+    ("WEB-APACHE-TRACE", web::apache::trace),
+    ("WEB-APACHE-MODULES", web::apache::modules),
+    ("WEB-APACHE-BODY-LIMIT", web::apache::body_limit),
+    ("WEB-NGINX-TLS-PROTOCOLS", web::nginx::tls_protocols),
+    ("WEB-NGINX-TOKENS", web::nginx::tokens),
+    ("WEB-NGINX-BODY-LIMIT", web::nginx::body_limit),
+    ("WEB-TRAEFIK-API-INSECURE", web::traefik::api_insecure),
+    ("WEB-TRAEFIK-REDIRECT", web::traefik::redirect),
+    ("WEB-CERT-KEY-PERMS", web::cert_key_perms),
 ];
 
 /// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
@@ -108,6 +123,16 @@ pub const MANUAL: &[(&str, &str)] = &[
     // ssh
     ("SSH-ADMIN-KEY", "rempart does not invent keys: create the admin's key on their workstation, `ssh-copy-id` it to a sudo user, and log in with it from a second session"),
     ("SSH-MATCH-WEAKENS", "a Match block is usually a deliberate exception (a backup robot, a VPN range): narrow it or remove the loosened line by hand, or ignore the rule in rempart.toml with the reason"),
+    // web
+    ("WEB-APACHE-WAF", "a WAF is a package to install (libapache2-mod-security2, libapache2-mod-evasive) and rules to tune against the application's traffic: apt install it and start in DetectionOnly"),
+    ("WEB-NGINX-HEADERS", "add_header is not inherited by a server or location that has add_header of its own, so where the headers must go depends on each site's blocks: add them to every such block by hand (or use an include)"),
+    ("WEB-TRAEFIK-DASHBOARD-AUTH", "protecting the dashboard needs credentials (basicAuth users, forwardAuth to an SSO) only the admin can choose: add an authentication middleware to the api@internal router"),
+    ("WEB-TRAEFIK-TLS-MIN", "a TLS option (tls.options.default.minVersion: VersionTLS12) lives in the dynamic configuration, whose file provider directory or labels rempart would have to pick: add it by hand"),
+    ("WEB-TRAEFIK-HEADERS", "a headers middleware must be defined in the dynamic configuration and attached to every router (or entry point), and HSTS or frame options can break an application: add it by hand"),
+    ("WEB-TRAEFIK-RATE-LIMIT", "rate limits (average, burst, source criterion behind a CDN) depend on the application's traffic: add a rateLimit middleware by hand"),
+    ("WEB-TRAEFIK-DOCKER-SOCKET", "Traefik's Docker provider needs the socket (or a socket proxy such as tecnativa/docker-socket-proxy): mounting it read-only does not restrict the API, so the fix is an architecture change"),
+    ("WEB-CERT-EXPIRY", "renewing a certificate needs the CA (certbot renew, or the issuer's process): run it and reload the server"),
+    ("WEB-CERT-RENEWAL", "automatic renewal is a certbot timer or cron job tied to the account and challenge type: enable certbot.timer (systemctl enable --now certbot.timer) or Traefik's ACME resolver"),
 ];
 
 /// The fix of a rule, if it has one.
