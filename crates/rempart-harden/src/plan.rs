@@ -386,7 +386,11 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         _ => ("", key),
     };
     let rendered = match format {
-        LineFormat::Sshd | LineFormat::Words => format!("{key} {value}"),
+        LineFormat::Sshd => format!("{key} {value}"),
+        LineFormat::Words => format!(
+            "{} {value}",
+            key.split_whitespace().collect::<Vec<_>>().join(" ")
+        ),
         LineFormat::KeyEquals | LineFormat::Ini => format!("{key} = {value}"),
         LineFormat::Systemd => format!("{key}={value}"),
     };

@@ -202,4 +202,18 @@ mod tests {
             assert!(seen.insert(id), "{id} is listed twice");
         }
     }
+
+    #[test]
+    fn every_rule_of_the_application_stack_families_is_fixed_or_manual() {
+        for r in RULES
+            .iter()
+            .filter(|r| ["web", "app", "containers", "logging"].contains(&r.family.as_str()))
+        {
+            assert!(
+                find(r.id).is_some() || manual(r.id).is_some(),
+                "{} has neither a fix nor a MANUAL reason",
+                r.id
+            );
+        }
+    }
 }
