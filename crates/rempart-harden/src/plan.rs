@@ -144,6 +144,14 @@ pub fn plan(
         }
     }
 
+    // Fixes that insert lines inside a file go last: the line numbers every other fix edits are
+    // the audit's, which an insertion above them would shift (appending at the end shifts
+    // nothing). The sort is stable, so the registry's order holds otherwise.
+    wanted.sort_by_key(|f| {
+        f.intents
+            .iter()
+            .any(|i| matches!(i, Intent::InsertLine { before, .. } if *before != u32::MAX))
+    });
     let mut states: BTreeMap<String, (FileState, FileState, Vec<String>)> = BTreeMap::new();
     let mut planned = Vec::new();
     for fix in wanted {

@@ -33,9 +33,10 @@ impl Group {
         let p = path;
         if p.starts_with("/etc/ssh/") {
             Group::Sshd
-        } else if p.starts_with("/etc/apache2/") {
+        } else if p.starts_with("/etc/apache2/") || p == "/etc/letsencrypt/options-ssl-apache.conf"
+        {
             Group::Apache
-        } else if p.starts_with("/etc/nginx/") {
+        } else if p.starts_with("/etc/nginx/") || p == "/etc/letsencrypt/options-ssl-nginx.conf" {
             Group::Nginx
         } else if p == "/etc/nftables.conf" || p.starts_with("/etc/nftables.d/") {
             Group::Nftables

@@ -66,7 +66,8 @@ pub fn rotate_app(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         let w: Vec<&str> = l.split_whitespace().collect();
         w.len() == 2 && w[0] == "include" && w[1].trim_end_matches('/') == DROPIN_DIR
     });
-    if !includes_dir || !ctx.host.exists(DROPIN_DIR) {
+    // A missing directory is created by apply (and removed again by rollback).
+    if !includes_dir {
         return Err(format!(
             "/etc/logrotate.conf does not include {DROPIN_DIR}: add a stanza for the logs there by hand"
         ));

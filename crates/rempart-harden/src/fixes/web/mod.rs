@@ -72,8 +72,8 @@ pub(crate) fn safe(f: &Finding, summary: String, intents: Vec<Intent>) -> Option
     })
 }
 
-/// WEB-CERT-KEY-PERMS: `chmod 0600` on every private key the servers use that is readable
-/// beyond its owner (the owner is kept: root, or the account the server reads it as).
+/// WEB-CERT-KEY-PERMS: every private key the servers use that is readable beyond its owner
+/// becomes owner-only (`0600`, or `0640` when its group is ssl-cert); the owner is kept.
 pub fn cert_key_perms(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let mut intents = Vec::new();
     let mut keys: Vec<String> = Vec::new();
@@ -97,8 +97,8 @@ pub fn cert_key_perms(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
             .metadata(&real)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("{path} is gone"))?;
-        // Group read stays where the audit allows it (root or ssl-cert, not Traefik's
-        // acme.json): services in ssl-cert keep reading the key.
+        // Group read stays only for the ssl-cert group (services in it read the key); anything
+        // else becomes owner-only, as FILE-SECRETS-PERMS wants a key too.
         let acme = e
             .note
             .as_deref()
@@ -107,11 +107,7 @@ pub fn cert_key_perms(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
             .actual
             .as_ref()
             .is_some_and(|a| a.to_string().ends_with("(group ssl-cert)"));
-        let keep = if !acme && (meta.gid == 0 || ssl_cert) {
-            0o640
-        } else {
-            0o600
-        };
+        let keep = if !acme && ssl_cert { 0o640 } else { 0o600 };
         intents.push(Intent::Chmod {
             path: real.clone(),
             mode: (meta.mode & keep) | 0o400,
