@@ -29,20 +29,29 @@ fn config(ctx: &Ctx) -> Result<std::sync::Arc<Nginx>, String> {
 
 /// `name value;` at http level through the drop-in, when the http block includes conf.d.
 fn dropin(
+    ctx: &Ctx,
     cfg: &NginxConfig,
     intents: &mut Vec<Intent>,
     name: &str,
     value: &str,
 ) -> Result<(), String> {
-    let http = cfg.http().ok_or("no http block")?;
-    let included = http.kids().iter().any(|d| {
-        d.name == "include"
-            && d.arg(0)
-                .is_some_and(|a| a.starts_with("/etc/nginx/conf.d/") || a.starts_with("conf.d/"))
+    cfg.http().ok_or("no http block")?;
+    // The loader expands includes, so the main file's text says whether conf.d is read
+    // (Debian: `include /etc/nginx/conf.d/*.conf;` inside http).
+    let main = ctx
+        .host
+        .read_text(&cfg.main)
+        .map_err(|e| e.to_string())?
+        .ok_or("the main nginx file is gone")?;
+    let included = main.text.lines().any(|l| {
+        let t = l.trim();
+        t.starts_with("include")
+            && (t.contains("/etc/nginx/conf.d/*.conf") || t.contains(" conf.d/*.conf"))
     });
     if !included {
         return Err(format!(
-            "the http block does not include /etc/nginx/conf.d/*.conf: add `{name} {value};` to it by hand"
+            "{} does not include /etc/nginx/conf.d/*.conf: add `{name} {value};` to the http block by hand",
+            cfg.main
         ));
     }
     intents.push(Intent::SetLine {
@@ -86,7 +95,7 @@ pub fn tokens(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let http = cfg.http().ok_or("no http block")?;
     let mut intents = Vec::new();
     if last(http.kids(), "server_tokens").is_none() {
-        dropin(cfg, &mut intents, "server_tokens", "off")?;
+        dropin(ctx, cfg, &mut intents, "server_tokens", "off")?;
     }
     for d in cfg.all("server_tokens") {
         if d.arg(0) != Some("off") {
@@ -131,7 +140,7 @@ pub fn tls_protocols(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                 }
             }
             None if !dropped => {
-                dropin(cfg, &mut intents, "ssl_protocols", PROTOCOLS)?;
+                dropin(ctx, cfg, &mut intents, "ssl_protocols", PROTOCOLS)?;
                 dropped = true;
             }
             None => {}
