@@ -134,11 +134,10 @@ pub fn tls_protocols(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let mut dropped = false;
     for s in cfg.servers().iter().filter(|s| s.has_tls()) {
         match s.inherited("ssl_protocols") {
-            Some(d) => {
-                if nginx_protocols(&d.args).iter().any(|p| OLD.contains(p)) {
-                    intents.push(set_args(ctx, d, PROTOCOLS)?);
-                }
+            Some(d) if nginx_protocols(&d.args).iter().any(|p| OLD.contains(p)) => {
+                intents.push(set_args(ctx, d, PROTOCOLS)?);
             }
+            Some(_) => {}
             None if !dropped => {
                 dropin(ctx, cfg, &mut intents, "ssl_protocols", PROTOCOLS)?;
                 dropped = true;
