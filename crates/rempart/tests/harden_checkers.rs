@@ -347,6 +347,36 @@ fn web_fixes_pass_nginx_and_apache2ctl() {
             "nginx",
         ),
         (
+            "web/http-redirect/apache-plain-twin-of-tls-site.fail",
+            "WEB-HTTP-REDIRECT",
+            "apache2",
+        ),
+        (
+            "web/apache-trace/trace-on.fail",
+            "WEB-APACHE-TRACE",
+            "apache2",
+        ),
+        (
+            "web/apache-tokens/debian-security-conf.fail",
+            "WEB-APACHE-TOKENS",
+            "apache2",
+        ),
+        (
+            "web/apache-headers/missing-hsts.fail",
+            "WEB-APACHE-HEADERS",
+            "apache2",
+        ),
+        (
+            "web/apache-modules/debian-defaults.fail",
+            "WEB-APACHE-MODULES",
+            "apache2",
+        ),
+        (
+            "web/apache-body-limit/unset.fail",
+            "WEB-APACHE-BODY-LIMIT",
+            "apache2",
+        ),
+        (
             "web/apache-tls/debian-default-ssl-openssl11.fail",
             "WEB-APACHE-TLS-PROTOCOLS",
             "apache2",
