@@ -89,6 +89,10 @@ pub enum LineFormat {
     /// `key = value` inside a `[section]` (MariaDB option files). The section is part of the
     /// key: `mysqld/bind-address`.
     Ini,
+    /// `KEY VALUE` where the key may be several words (Apache `Header always set
+    /// X-Frame-Options`, nginx `server_tokens`): a line sets the key when its first words are
+    /// the key's words, compared case-insensitively.
+    Words,
 }
 
 /// One thing a fix asks for. Intents on the same path are applied in order.

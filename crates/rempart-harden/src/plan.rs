@@ -144,6 +144,14 @@ pub fn plan(
         }
     }
 
+    // Fixes that insert lines inside a file go last: the line numbers every other fix edits are
+    // the audit's, which an insertion above them would shift (appending at the end shifts
+    // nothing). The sort is stable, so the registry's order holds otherwise.
+    wanted.sort_by_key(|f| {
+        f.intents
+            .iter()
+            .any(|i| matches!(i, Intent::InsertLine { before, .. } if *before != u32::MAX))
+    });
     let mut states: BTreeMap<String, (FileState, FileState, Vec<String>)> = BTreeMap::new();
     let mut planned = Vec::new();
     for fix in wanted {
@@ -387,6 +395,10 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
     };
     let rendered = match format {
         LineFormat::Sshd => format!("{key} {value}"),
+        LineFormat::Words => format!(
+            "{} {value}",
+            key.split_whitespace().collect::<Vec<_>>().join(" ")
+        ),
         LineFormat::KeyEquals | LineFormat::Ini => format!("{key} = {value}"),
         LineFormat::Systemd => format!("{key}={value}"),
     };
@@ -399,6 +411,13 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
             LineFormat::Sshd => t.split(|c: char| c.is_whitespace() || c == '=').next()?,
             LineFormat::KeyEquals | LineFormat::Systemd | LineFormat::Ini => {
                 t.split('=').next()?.trim()
+            }
+            LineFormat::Words => {
+                // As many words as the key has, so `Header always set X-Frame-Options` and
+                // `Header always set Referrer-Policy` are different keys.
+                let n = key.split_whitespace().count();
+                let words: Vec<&str> = t.split_whitespace().take(n).collect();
+                return (words.len() == n).then(|| words.join(" ").to_ascii_lowercase());
             }
         };
         Some(k.to_ascii_lowercase())
@@ -428,7 +447,12 @@ pub fn set_line(text: &str, format: LineFormat, key: &str, value: &str) -> Strin
         if sections {
             section_end = Some(i + 1);
         }
-        if line_key(line).as_deref() == Some(&key.to_ascii_lowercase()) {
+        let want = key
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase();
+        if line_key(line).as_deref() == Some(&want) {
             *line = rendered.clone();
             found = true;
             break;
@@ -673,10 +697,45 @@ mod tests {
         );
     }
 
+    #[test]
+    fn words_keys_may_span_several_words() {
+        let t = "# h\nHeader always set X-Frame-Options \"DENY\"\n";
+        let out = set_line(
+            t,
+            LineFormat::Words,
+            "Header always set X-Content-Type-Options",
+            "\"nosniff\"",
+        );
+        assert_eq!(
+            out,
+            "# h\nHeader always set X-Frame-Options \"DENY\"\nHeader always set X-Content-Type-Options \"nosniff\"\n"
+        );
+        let out = set_line(
+            &out,
+            LineFormat::Words,
+            "header  always set x-frame-options",
+            "SAMEORIGIN",
+        );
+        assert!(
+            out.contains("header always set x-frame-options SAMEORIGIN\n"),
+            "{out}"
+        );
+        assert!(!out.contains("DENY"), "{out}");
+        assert_eq!(
+            set_line(
+                "server_tokens on;\n",
+                LineFormat::Words,
+                "server_tokens",
+                "off;"
+            ),
+            "server_tokens off;\n"
+        );
+    }
+
     proptest! {
         #[test]
         fn set_line_is_idempotent(text in "[a-zA-Z0-9 =#\\n\\[\\]/._-]{0,200}", v in "[a-z0-9]{1,8}") {
-            for format in [LineFormat::Sshd, LineFormat::KeyEquals, LineFormat::Systemd, LineFormat::Ini] {
+            for format in [LineFormat::Sshd, LineFormat::KeyEquals, LineFormat::Systemd, LineFormat::Ini, LineFormat::Words] {
                 let once = set_line(&text, format, "Service/Key", &v);
                 let twice = set_line(&once, format, "Service/Key", &v);
                 prop_assert_eq!(once, twice);

@@ -33,9 +33,10 @@ impl Group {
         let p = path;
         if p.starts_with("/etc/ssh/") {
             Group::Sshd
-        } else if p.starts_with("/etc/apache2/") {
+        } else if p.starts_with("/etc/apache2/") || p == "/etc/letsencrypt/options-ssl-apache.conf"
+        {
             Group::Apache
-        } else if p.starts_with("/etc/nginx/") {
+        } else if p.starts_with("/etc/nginx/") || p == "/etc/letsencrypt/options-ssl-nginx.conf" {
             Group::Nginx
         } else if p == "/etc/nftables.conf" || p.starts_with("/etc/nftables.d/") {
             Group::Nftables
@@ -207,7 +208,8 @@ fn run_in_tree(
         wrapped.extend(argv);
         argv = wrapped;
     }
-    let binds: Vec<(String, &str)> = if host.is_live() || host.root() == Path::new("/") {
+    // (tree path, real path, whether the real path must first be made in the namespace).
+    let binds: Vec<(String, &str, bool)> = if host.is_live() || host.root() == Path::new("/") {
         Vec::new()
     } else {
         binds
@@ -217,7 +219,11 @@ fn run_in_tree(
                 let tree = host.resolve(d).ok()?;
                 let same_kind =
                     (real.is_dir() && tree.is_dir()) || (real.is_file() && tree.is_file());
-                same_kind.then(|| (tree.display().to_string(), *d))
+                // A directory the tree has and this machine lacks (/etc/letsencrypt on a
+                // machine without certbot) is made in a scratch layer over /etc.
+                let missing =
+                    !real.exists() && tree.is_dir() && real.parent() == Some(Path::new("/etc"));
+                (same_kind || missing).then(|| (tree.display().to_string(), *d, missing))
             })
             .collect()
     };
@@ -230,7 +236,20 @@ fn run_in_tree(
         return run(&mut cmd);
     }
     let mut script = String::from("set -e\n");
-    for (i, (_, dst)) in binds.iter().enumerate() {
+    if binds.iter().any(|(_, _, missing)| *missing) {
+        // An overlay on /etc whose upper layer is a tmpfs of this namespace: mount points
+        // made there never reach the real /etc.
+        script.push_str(
+            "mount -t tmpfs rempart-scratch /mnt\nmkdir /mnt/u /mnt/w\n\
+             mount -t overlay rempart-etc -o lowerdir=/etc,upperdir=/mnt/u,workdir=/mnt/w /etc\n",
+        );
+        for (_, dst, missing) in &binds {
+            if *missing {
+                script.push_str(&format!("mkdir -p {dst}\n"));
+            }
+        }
+    }
+    for (i, (_, dst, _)) in binds.iter().enumerate() {
         script.push_str(&format!("mount --bind \"${}\" {dst}\n", i + 1));
     }
     if argv[0] == "sshd" {
@@ -253,7 +272,7 @@ fn run_in_tree(
         &script,
         "sh",
     ]);
-    for (src, _) in &binds {
+    for (src, _, _) in &binds {
         cmd.arg(src);
     }
     run(&mut cmd)

@@ -309,3 +309,90 @@ fn seed_hosts_hardened_pass_the_checkers() {
         assert!(out.contains(checked), "{host}: {out}");
     }
 }
+
+/// The web fixes on fixture trees, with the real checkers on: each change passes `nginx -t` /
+/// `apache2ctl -t` (run by harden apply in a mount namespace over the tree) and the rule passes.
+#[test]
+fn web_fixes_pass_nginx_and_apache2ctl() {
+    require(&["/usr/sbin/nginx", "/usr/sbin/apache2ctl"]);
+    for (rel, rule, group) in [
+        (
+            "web/nginx-tokens/debian-default.fail",
+            "WEB-NGINX-TOKENS",
+            "nginx",
+        ),
+        (
+            "web/nginx-tokens/server-turns-it-on.fail",
+            "WEB-NGINX-TOKENS",
+            "nginx",
+        ),
+        (
+            "web/nginx-body-limit/unlimited.fail",
+            "WEB-NGINX-BODY-LIMIT",
+            "nginx",
+        ),
+        (
+            "web/nginx-tls/debian-default-openssl11.fail",
+            "WEB-NGINX-TLS-PROTOCOLS",
+            "nginx",
+        ),
+        (
+            "web/nginx-tls/seclevel-zero.fail",
+            "WEB-NGINX-TLS-PROTOCOLS",
+            "nginx",
+        ),
+        (
+            "web/http-redirect/nginx-plain-twin-of-tls-server.fail",
+            "WEB-HTTP-REDIRECT",
+            "nginx",
+        ),
+        (
+            "web/http-redirect/apache-plain-twin-of-tls-site.fail",
+            "WEB-HTTP-REDIRECT",
+            "apache2",
+        ),
+        (
+            "web/apache-trace/trace-on.fail",
+            "WEB-APACHE-TRACE",
+            "apache2",
+        ),
+        (
+            "web/apache-tokens/debian-security-conf.fail",
+            "WEB-APACHE-TOKENS",
+            "apache2",
+        ),
+        (
+            "web/apache-headers/missing-hsts.fail",
+            "WEB-APACHE-HEADERS",
+            "apache2",
+        ),
+        (
+            "web/apache-modules/debian-defaults.fail",
+            "WEB-APACHE-MODULES",
+            "apache2",
+        ),
+        (
+            "web/apache-body-limit/unset.fail",
+            "WEB-APACHE-BODY-LIMIT",
+            "apache2",
+        ),
+        (
+            "web/apache-tls/debian-default-ssl-openssl11.fail",
+            "WEB-APACHE-TLS-PROTOCOLS",
+            "apache2",
+        ),
+    ] {
+        let t = case(rel);
+        let root = t.path();
+        for d in ["etc/nginx/conf.d", "etc/nginx/modules-enabled"] {
+            if root.join("etc/nginx").exists() {
+                fs::create_dir_all(root.join(d)).unwrap();
+            }
+        }
+        let (code, out) = apply(root, rule);
+        assert_eq!(code, 0, "{rel}: {out}");
+        assert!(out.contains(&format!("{group}: checked")), "{rel}: {out}");
+        assert_eq!(status(root, rule), "pass", "{rel}: {out}");
+        rollback(root);
+    }
+}

@@ -4,13 +4,17 @@
 //! deliberately left to the admin are listed in [`MANUAL`] with the reason.
 
 mod accounts;
+mod app;
+mod containers;
 mod database;
 mod encryption;
 mod files;
 mod kernel;
+mod logging;
 mod services;
 pub mod ssh;
 mod updates;
+pub mod web;
 
 use crate::change::Fix;
 use rempart_audit::report::Finding;
@@ -82,6 +86,28 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("SSH-HOSTKEY-ALGORITHMS", ssh::hostkey_algorithms),
     ("SSH-ALLOW-USERS", ssh::allow_users),
     ("SSH-HOST-KEY-PERMS", ssh::host_key_perms),
+    // web
+    ("WEB-HTTP-REDIRECT", web::http_redirect),
+    ("WEB-APACHE-TLS-PROTOCOLS", web::apache::tls_protocols),
+    ("WEB-APACHE-HEADERS", web::apache::headers),
+    ("WEB-APACHE-TOKENS", web::apache::tokens),
+    ("WEB-APACHE-TRACE", web::apache::trace),
+    ("WEB-APACHE-MODULES", web::apache::modules),
+    ("WEB-APACHE-BODY-LIMIT", web::apache::body_limit),
+    ("WEB-NGINX-TLS-PROTOCOLS", web::nginx::tls_protocols),
+    ("WEB-NGINX-TOKENS", web::nginx::tokens),
+    ("WEB-NGINX-BODY-LIMIT", web::nginx::body_limit),
+    ("WEB-TRAEFIK-API-INSECURE", web::traefik::api_insecure),
+    ("WEB-TRAEFIK-REDIRECT", web::traefik::redirect),
+    ("WEB-CERT-KEY-PERMS", web::cert_key_perms),
+    // app
+    ("APP-DJANGO-DEBUG", app::django_debug),
+    ("APP-ENV-PERMS", app::env_perms),
+    // containers
+    ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
+    // logging
+    ("LOG-ROTATE-APP", logging::rotate_app),
+    ("LOG-DJANGO-DEBUG-LEVEL", logging::django_level),
 ];
 
 /// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
@@ -108,6 +134,38 @@ pub const MANUAL: &[(&str, &str)] = &[
     // ssh
     ("SSH-ADMIN-KEY", "rempart does not invent keys: create the admin's key on their workstation, `ssh-copy-id` it to a sudo user, and log in with it from a second session"),
     ("SSH-MATCH-WEAKENS", "a Match block is usually a deliberate exception (a backup robot, a VPN range): narrow it or remove the loosened line by hand, or ignore the rule in rempart.toml with the reason"),
+    // web
+    ("WEB-APACHE-WAF", "a WAF is a package to install (libapache2-mod-security2, libapache2-mod-evasive) and rules to tune against the application's traffic: apt install it and start in DetectionOnly"),
+    ("WEB-NGINX-HEADERS", "add_header is not inherited by a server or location that has add_header of its own, so where the headers must go depends on each site's blocks: add them to every such block by hand (or use an include)"),
+    ("WEB-TRAEFIK-DASHBOARD-AUTH", "protecting the dashboard needs credentials (basicAuth users, forwardAuth to an SSO) only the admin can choose: add an authentication middleware to the api@internal router"),
+    ("WEB-TRAEFIK-TLS-MIN", "a TLS option (tls.options.default.minVersion: VersionTLS12) lives in the dynamic configuration, whose file provider directory or labels rempart would have to pick: add it by hand"),
+    ("WEB-TRAEFIK-HEADERS", "a headers middleware must be defined in the dynamic configuration and attached to every router (or entry point), and HSTS or frame options can break an application: add it by hand"),
+    ("WEB-TRAEFIK-RATE-LIMIT", "rate limits (average, burst, source criterion behind a CDN) depend on the application's traffic: add a rateLimit middleware by hand"),
+    ("WEB-TRAEFIK-DOCKER-SOCKET", "Traefik's Docker provider needs the socket (or a socket proxy such as tecnativa/docker-socket-proxy): mounting it read-only does not restrict the API, so the fix is an architecture change"),
+    ("WEB-CERT-EXPIRY", "renewing a certificate needs the CA (certbot renew, or the issuer's process): run it and reload the server"),
+    ("WEB-CERT-RENEWAL", "automatic renewal is a certbot timer or cron job tied to the account and challenge type: enable certbot.timer (systemctl enable --now certbot.timer) or Traefik's ACME resolver"),
+    // app
+    ("APP-DJANGO-ALLOWED-HOSTS", "which host names the site answers to is the admin's to list: set ALLOWED_HOSTS = ['your.domain'] in the production settings"),
+    ("APP-DJANGO-SECRET-KEY", "a new SECRET_KEY logs every user out and invalidates signed data: generate one (python -c 'from django.core.management.utils import get_random_secret_key as g; print(g())'), keep it in the service's environment file and read it with os.environ"),
+    ("APP-DJANGO-COOKIES", "secure cookies stop logins over plain HTTP and behind a proxy without SECURE_PROXY_SSL_HEADER: set SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE = True once the site is served over https"),
+    ("APP-DJANGO-HSTS", "HSTS pins browsers to https for months (includeSubDomains for every subdomain): set SECURE_HSTS_SECONDS once https is stable, or send the header from the web server"),
+    ("APP-DJANGO-SSL-REDIRECT", "SECURE_SSL_REDIRECT behind a TLS-terminating proxy loops unless SECURE_PROXY_SSL_HEADER is set to what the proxy sends: set both by hand, or redirect in the web server (WEB-HTTP-REDIRECT)"),
+    ("APP-FASTAPI-DEBUG", "debug=True is passed in application code (FastAPI(...) or uvicorn --reload/--debug flags): remove it where the app is built or started"),
+    ("APP-FASTAPI-DOCS", "hiding /docs and /openapi.json is a code change (FastAPI(docs_url=None, redoc_url=None, openapi_url=None)) or a proxy rule the admin chooses"),
+    ("APP-SESSION-SECRET", "a new session secret logs every user out: generate one (openssl rand -hex 32), keep it in the service's environment file and read it from there"),
+    ("APP-ENV-SECRETS", "a weak or default secret must be rotated where it is used too (database role, API provider), not only in the file: change it on both sides by hand"),
+    ("APP-DEPS-PINNED", "which versions to pin is the application's decision: `pip freeze > requirements.txt` inside its venv once it runs correctly, then test"),
+    ("APP-PYTHON-VENV", "moving an application into a virtual environment means reinstalling its dependencies and changing its unit: python3 -m venv, pip install -r requirements.txt, point ExecStart at venv/bin"),
+    // containers
+    ("CTR-PRIVILEGED", "what a privileged container needs instead (cap_add, devices) depends on the image: drop privileged and add the capabilities it really uses, then test"),
+    ("CTR-DOCKER-SOCKET", "the container that mounts the Docker socket usually needs it (Traefik, Watchtower, Portainer): put a filtering socket proxy in between, or remove the mount when unused"),
+    ("CTR-HOST-NETWORK", "leaving the host network changes how the container is reached (ports must be published, addresses change): switch to a bridge network by hand"),
+    ("CTR-IMAGE-LATEST", "which version to pin is the admin's decision (and a pin needs updating): replace :latest with the tag or digest running today (docker image inspect)"),
+    ("CTR-WEAK-ADMIN-PASSWORD", "a password must be changed in the service's own data too (the database role, Grafana's admin user), not only in the compose file: rotate it on both sides"),
+    ("CTR-GRAFANA-ANONYMOUS", "dashboards shown to anonymous viewers may be deliberate (a wall screen): set GF_AUTH_ANONYMOUS_ENABLED=false, or restrict the org and role, by hand"),
+    ("CTR-PROMETHEUS-ADMIN-API", "removing --web.enable-admin-api stops tools that snapshot or delete series through it: remove the flag by hand once backups do not use it"),
+    // logging
+    ("LOG-CENTRAL", "sending logs off the host needs a destination (a syslog server, Loki, a SIEM) and its credentials only the admin knows: configure rsyslog or promtail by hand"),
 ];
 
 /// The fix of a rule, if it has one.
@@ -142,6 +200,20 @@ mod tests {
         {
             assert!(RULES.iter().any(|r| r.id == id), "{id} is not a rule");
             assert!(seen.insert(id), "{id} is listed twice");
+        }
+    }
+
+    #[test]
+    fn every_rule_of_the_application_stack_families_is_fixed_or_manual() {
+        for r in RULES
+            .iter()
+            .filter(|r| ["web", "app", "containers", "logging"].contains(&r.family.as_str()))
+        {
+            assert!(
+                find(r.id).is_some() || manual(r.id).is_some(),
+                "{} has neither a fix nor a MANUAL reason",
+                r.id
+            );
         }
     }
 }
