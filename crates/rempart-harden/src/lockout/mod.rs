@@ -16,6 +16,7 @@
 //!
 //! It decides nothing about safe fixes and never changes the host.
 
+pub mod firewall;
 pub mod scratch;
 
 use crate::plan::Plan;
@@ -63,10 +64,10 @@ impl Client {
 pub type FirewallCheck =
     fn(after: &Ctx, ports: &[u16], client: Option<&Client>) -> Result<String, String>;
 
-/// The firewall family's check, once it is part of the build (its `Firewall` fact and evaluator
-/// judge ufw, nftables and iptables-persistent configurations). Until then a plan that changes
-/// the firewall or the SSH ports is refused.
-pub const FIREWALL: Option<FirewallCheck> = None;
+/// The firewall family's check ([`firewall::check`]: its `Firewall` fact and evaluator judge
+/// ufw, nftables and iptables-persistent configurations). With `None`, a plan that changes the
+/// firewall or the SSH ports is refused.
+pub const FIREWALL: Option<FirewallCheck> = Some(firewall::check);
 
 /// The verdict: `ok` when every check shows access remains.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -692,7 +692,11 @@ fn item_contains(item: &str, addr: IpAddr) -> Option<bool> {
         }
         (IpAddr::V6(n), IpAddr::V6(x)) => {
             let len = u32::from(len.unwrap_or(128).min(128));
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(n) & mask == u128::from(x) & mask
         }
         _ => false,
@@ -963,15 +967,36 @@ mod tests {
     #[test]
     fn a_source_rule_matches_the_addresses_it_names_only() {
         let v4 = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(source_contains("10.0.0.0/8, 192.0.2.7", v4("10.9.8.7")), Some(true));
-        assert_eq!(source_contains("10.0.0.0/8, 192.0.2.7", v4("192.0.2.7")), Some(true));
-        assert_eq!(source_contains("10.0.0.0/8,192.0.2.7", v4("192.0.2.8")), Some(false));
+        assert_eq!(
+            source_contains("10.0.0.0/8, 192.0.2.7", v4("10.9.8.7")),
+            Some(true)
+        );
+        assert_eq!(
+            source_contains("10.0.0.0/8, 192.0.2.7", v4("192.0.2.7")),
+            Some(true)
+        );
+        assert_eq!(
+            source_contains("10.0.0.0/8,192.0.2.7", v4("192.0.2.8")),
+            Some(false)
+        );
         assert_eq!(source_contains("0.0.0.0/0", v4("203.0.113.1")), Some(true));
-        assert_eq!(source_contains("2001:db8::/32", v4("2001:db8:1::5")), Some(true));
-        assert_eq!(source_contains("2001:db8::/32", v4("10.0.0.1")), Some(false));
-        assert_eq!(source_contains("10.0.0.1-10.0.0.9", v4("10.0.0.5")), Some(true));
+        assert_eq!(
+            source_contains("2001:db8::/32", v4("2001:db8:1::5")),
+            Some(true)
+        );
+        assert_eq!(
+            source_contains("2001:db8::/32", v4("10.0.0.1")),
+            Some(false)
+        );
+        assert_eq!(
+            source_contains("10.0.0.1-10.0.0.9", v4("10.0.0.5")),
+            Some(true)
+        );
         assert_eq!(source_contains("a named set", v4("10.0.0.5")), None);
-        assert_eq!(source_contains("@admins, 10.0.0.0/8", v4("10.0.0.5")), Some(true));
+        assert_eq!(
+            source_contains("@admins, 10.0.0.0/8", v4("10.0.0.5")),
+            Some(true)
+        );
         // Only a ruleset rule from 10/8 opens 22: the admin at 10.1.2.3 gets in, 198.51.100.1 not.
         let rs = Ruleset {
             chains: vec![input(
