@@ -7,6 +7,7 @@ mod accounts;
 mod database;
 mod encryption;
 mod files;
+mod firewall;
 mod kernel;
 mod services;
 pub mod ssh;
@@ -24,6 +25,10 @@ pub type FixFn = fn(&Ctx, &Finding) -> Result<Option<Fix>, String>;
 pub const FIXES: &[(&str, FixFn)] = &[
     // updates
     ("UPD-AUTO-UPGRADES", updates::auto_upgrades),
+    // firewall
+    ("FW-ACTIVE", firewall::firewall),
+    ("FW-DEFAULT-DENY", firewall::firewall),
+    ("FW-OPEN-PORTS", firewall::firewall),
     // kernel
     ("KRN-SYNCOOKIES", kernel::sysctl),
     ("KRN-IP-FORWARD", kernel::sysctl),
@@ -86,6 +91,9 @@ pub const FIXES: &[(&str, FixFn)] = &[
 
 /// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
 pub const MANUAL: &[(&str, &str)] = &[
+    // firewall
+    ("FW-LIVE-RULESET", "the running kernel differs from the files loaded at boot: load them (`systemctl reload nftables`, `ufw reload`) or save the live rules into them, after checking which is right; a fix writes files, it does not pick between the two"),
+    ("FW-DOCKER-BYPASS", "Docker's published ports bypass the input chain: publish on 127.0.0.1 in the compose file, or filter them in DOCKER-USER (a rule Docker does not persist: add it to the nftables or ufw after.rules configuration by hand, knowing which containers must stay reachable)"),
     // kernel
     ("KRN-SYSCTL-DRIFT", "whether the file or the running value is the one wanted is the admin's call: `sysctl --system` applies the files; a runtime value to keep goes into /etc/sysctl.d"),
     // accounts

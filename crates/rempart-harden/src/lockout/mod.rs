@@ -204,7 +204,7 @@ fn key_files(l: &Loaded) -> Vec<String> {
 }
 
 /// The TCP ports sshd listens on.
-fn ports(eff: &Effective) -> Vec<u16> {
+pub(crate) fn ports(eff: &Effective) -> Vec<u16> {
     let mut out: Vec<u16> = eff
         .list(Kw::Port)
         .iter()
