@@ -8,6 +8,7 @@ mod database;
 mod encryption;
 mod files;
 mod firewall;
+mod intrusion;
 mod kernel;
 mod services;
 pub mod ssh;
@@ -29,6 +30,11 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("FW-ACTIVE", firewall::firewall),
     ("FW-DEFAULT-DENY", firewall::firewall),
     ("FW-OPEN-PORTS", firewall::firewall),
+    // intrusion
+    ("IPS-FAIL2BAN", intrusion::fail2ban),
+    ("IPS-SSHD-JAIL", intrusion::sshd_jail),
+    ("IPS-BACKEND", intrusion::backend),
+    ("IPS-BANACTION", intrusion::banaction),
     // kernel
     ("KRN-SYNCOOKIES", kernel::sysctl),
     ("KRN-IP-FORWARD", kernel::sysctl),
@@ -126,6 +132,11 @@ pub fn find(rule: &str) -> Option<FixFn> {
 /// Why a rule has no automatic fix, when that is deliberate.
 pub fn manual(rule: &str) -> Option<&'static str> {
     MANUAL.iter().find(|(id, _)| *id == rule).map(|(_, r)| *r)
+}
+
+/// The fail2ban drop-in the intrusion fixes write.
+pub fn intrusion_dropin() -> &'static str {
+    intrusion::DROPIN
 }
 
 /// The header of every drop-in rempart writes.

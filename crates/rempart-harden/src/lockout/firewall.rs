@@ -167,3 +167,41 @@ fn list(ports: &[u16]) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// Check (c) for fail2ban: when the admin's address is known and the plan changes fail2ban's
+/// configuration, the sshd jail it leaves enabled must list that address in `ignoreip` (an
+/// address, a CIDR range or a range rempart can read; host names do not count).
+pub fn fail2ban_ignores(after: &Ctx, client: &Client) -> Result<String, String> {
+    use rempart_audit::rules::intrusion::ips::Ips;
+    let ips = after.fact::<Ips>();
+    let cfg = match &ips.config {
+        None => return Ok("no fail2ban jail configuration".into()),
+        Some(Err(e)) => return Err(format!("fail2ban's configuration cannot be read: {e}")),
+        Some(Ok(c)) => c,
+    };
+    let jail = cfg.jail("sshd").map_err(|e| e.to_string())?;
+    if !jail.is_enabled() {
+        return Ok("fail2ban's sshd jail is off".into());
+    }
+    let ignore = cfg
+        .get("sshd", "ignoreip")
+        .map_err(|e| e.to_string())?
+        .map(|r| r.value)
+        .unwrap_or_default();
+    let items = ignore.split_whitespace().collect::<Vec<_>>().join(",");
+    match eval::source_contains(&items, client.addr) {
+        Some(true) => Ok(format!(
+            "fail2ban's sshd jail ignores {} (ignoreip = {ignore})",
+            client.addr
+        )),
+        _ => {
+            Err(format!(
+            "fail2ban's sshd jail would ban {} after failed logins: its ignoreip ({}) does not \
+             list it; add it to the [sshd] ignoreip of {} by hand",
+            client.addr,
+            if ignore.is_empty() { "unset" } else { ignore.as_str() },
+            crate::fixes::intrusion_dropin()
+        ))
+        }
+    }
+}

@@ -12,7 +12,8 @@
 //!   plan is refused (nothing shows the port stays open);
 //! - (c) the admin's address is not shut out: when it is known (`SSH_CONNECTION` on a live host,
 //!   or given), the account above is evaluated for a connection from it (`Match Address` blocks,
-//!   `AllowUsers user@host`, `DenyUsers user@host`).
+//!   `AllowUsers user@host`, `DenyUsers user@host`), the firewall check judges packets from it,
+//!   and when the plan changes fail2ban, its sshd jail must list it in `ignoreip`.
 //!
 //! It decides nothing about safe fixes and never changes the host.
 
@@ -170,6 +171,18 @@ pub fn check(
         client,
         &mut access,
     );
+    if let Some(c) = client {
+        if plan
+            .changes
+            .iter()
+            .any(|ch| Group::of(&ch.path) == Group::Fail2ban)
+        {
+            match firewall::fail2ban_ignores(&after, c) {
+                Ok(how) => access.checked.push(how),
+                Err(why) => access.missing.push(why),
+            }
+        }
+    }
     access.ok = access.missing.is_empty();
     Ok(access)
 }

@@ -40,10 +40,12 @@ pub fn firewall(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         None if installed(Kind::Nftables) => Kind::Nftables,
         None if installed(Kind::Iptables) => Kind::Iptables,
         None => {
-            return Err("no firewall package is installed (ufw, nftables): `apt install \
+            return Err(
+                "no firewall package is installed (ufw, nftables): `apt install \
                         nftables` (Debian's default) or ufw, then plan again; rempart does not \
                         install packages"
-                .into())
+                    .into(),
+            )
         }
     };
     let ports = Ports::of(ctx)?;
@@ -51,15 +53,19 @@ pub fn firewall(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         Kind::Ufw => ufw::intents(ctx, &fw, &ports)?,
         Kind::Nftables => nft::intents(ctx, &fw, &ports)?,
         Kind::Iptables => {
-            return Err("iptables-persistent loads the firewall: set `:INPUT DROP` and the \
+            return Err(
+                "iptables-persistent loads the firewall: set `:INPUT DROP` and the \
                         ACCEPT rules in /etc/iptables/rules.v4 and rules.v6 by hand (or move to \
                         nftables); rempart does not rewrite iptables-save files"
-                .into())
+                    .into(),
+            )
         }
         Kind::Firewalld => {
-            return Err("firewalld manages the firewall: `firewall-cmd --permanent` with the \
+            return Err(
+                "firewalld manages the firewall: `firewall-cmd --permanent` with the \
                         zone's services; rempart does not write firewalld's configuration"
-                .into())
+                    .into(),
+            )
         }
     };
     if intents.is_empty() {
@@ -68,11 +74,17 @@ pub fn firewall(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     Ok(Some(Fix {
         rule: f.id.clone(),
         summary: what,
-        safety: Safety::Unsafe(format!(
-            "a default deny firewall cuts every connection it does not allow; SSH port(s) {} \
-             are allowed first, and the access check evaluates the result",
-            list(&ports.ssh)
-        )),
+        safety: Safety::Unsafe(if ports.ssh.is_empty() {
+            "a default deny firewall cuts every connection it does not allow (no SSH server \
+             here)"
+                .to_string()
+        } else {
+            format!(
+                "a default deny firewall cuts every connection it does not allow; SSH port(s) {} \
+                 are allowed first, and the access check evaluates the result",
+                list(&ports.ssh)
+            )
+        }),
         intents,
     }))
 }

@@ -13,7 +13,9 @@
 use super::{list, Ports};
 use crate::change::Intent;
 use rempart_audit::rule::Ctx;
+use rempart_audit::rules::firewall::eval::By;
 use rempart_audit::rules::firewall::model::L4;
+use rempart_audit::rules::firewall::net::PortSet;
 use rempart_audit::rules::firewall::nft::NFTABLES_CONF;
 use rempart_audit::rules::firewall::source::{self, Firewall, Kind};
 
@@ -86,7 +88,13 @@ pub fn intents(ctx: &Ctx, fw: &Firewall, ports: &Ports) -> Result<(Vec<Intent>, 
     };
     // UDP ports the admin opened and allowed_ports lists stay open (WireGuard, DNS ...).
     let udp: Vec<u16> = current.as_ref().map_or_else(Vec::new, |c| {
-        let open = c.analysis.open_ports(L4::Udp);
+        // Opened by a rule naming ports, not by a policy or a catch-all accept.
+        let mut open = PortSet::default();
+        for o in &c.analysis.open {
+            if o.l4 == L4::Udp && o.by.by == By::Rule && o.ports.count() < 65536 {
+                open.extend(&o.ports);
+            }
+        }
         ports
             .allowed
             .iter()
@@ -101,6 +109,13 @@ pub fn intents(ctx: &Ctx, fw: &Firewall, ports: &Ports) -> Result<(Vec<Intent>, 
     let stock = current
         .as_ref()
         .is_some_and(|c| c.ruleset.chains.iter().all(|ch| ch.rules.is_empty()));
+    // Debian ships the file 0755 (it starts with #!/usr/sbin/nft -f); an existing file keeps its
+    // mode and owner.
+    let (mode, uid, gid) = ctx
+        .host
+        .metadata(NFTABLES_CONF)
+        .map_err(|e| e.to_string())?
+        .map_or((0o755, 0, 0), |m| (m.mode, m.uid, m.gid));
     let mut intents = Vec::new();
     let what;
     match existing {
@@ -110,11 +125,6 @@ pub fn intents(ctx: &Ctx, fw: &Firewall, ports: &Ports) -> Result<(Vec<Intent>, 
                 text.push('\n');
             }
             text.push_str(&appended(&header, &ports.tcp, &udp));
-            let meta = ctx
-                .host
-                .metadata(NFTABLES_CONF)
-                .map_err(|e| e.to_string())?;
-            let (mode, uid, gid) = meta.map_or((0o755, 0, 0), |m| (m.mode, m.uid, m.gid));
             intents.push(Intent::Write {
                 path: NFTABLES_CONF.into(),
                 content: text.into_bytes(),
@@ -132,14 +142,18 @@ pub fn intents(ctx: &Ctx, fw: &Firewall, ports: &Ports) -> Result<(Vec<Intent>, 
             intents.push(Intent::Write {
                 path: NFTABLES_CONF.into(),
                 content: whole_file(&header, &ports.tcp, &udp).into_bytes(),
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
+                mode,
+                uid,
+                gid,
             });
             what = format!(
                 "nftables: write {NFTABLES_CONF} (input policy drop; tcp {} open{})",
                 list(&ports.tcp),
-                if udp.is_empty() { String::new() } else { format!(", udp {}", list(&udp)) }
+                if udp.is_empty() {
+                    String::new()
+                } else {
+                    format!(", udp {}", list(&udp))
+                }
             );
         }
     }

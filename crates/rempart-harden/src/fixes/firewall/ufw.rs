@@ -16,8 +16,8 @@ use rempart_audit::rules::firewall::eval::analyse;
 use rempart_audit::rules::firewall::model::{Ip, Loc, L4};
 use rempart_audit::rules::firewall::open_ports::{allowed_set, extra_ports};
 use rempart_audit::rules::firewall::source::{Firewall, Kind};
-use rempart_audit::rules::firewall::ufw::{self, Assignment, Ufw, DEFAULTS, UFW_CONF};
 use rempart_audit::rules::firewall::split_lines;
+use rempart_audit::rules::firewall::ufw::{self, Assignment, Ufw, DEFAULTS, UFW_CONF};
 
 const RULES_FILES: [(&str, Ip); 2] = [
     ("/etc/ufw/user.rules", Ip::V4),
@@ -125,7 +125,12 @@ pub fn intents(ctx: &Ctx, _fw: &Firewall, ports: &Ports) -> Result<(Vec<Intent>,
     let mut added = Vec::new();
     for (p, ip, text) in &mut user {
         let open = analysis.open_ports_of(*ip, L4::Tcp);
-        let missing: Vec<u16> = ports.tcp.iter().copied().filter(|x| !open.contains(*x)).collect();
+        let missing: Vec<u16> = ports
+            .tcp
+            .iter()
+            .copied()
+            .filter(|x| !open.contains(*x))
+            .collect();
         if missing.is_empty() {
             continue;
         }
