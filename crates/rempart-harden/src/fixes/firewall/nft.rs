@@ -116,47 +116,42 @@ pub fn intents(ctx: &Ctx, fw: &Firewall, ports: &Ports) -> Result<(Vec<Intent>, 
         .metadata(NFTABLES_CONF)
         .map_err(|e| e.to_string())?
         .map_or((0o755, 0, 0), |m| (m.mode, m.uid, m.gid));
-    let mut intents = Vec::new();
-    let what;
-    match existing {
+    let udp_text = if udp.is_empty() {
+        String::new()
+    } else {
+        format!(", udp {}", list(&udp))
+    };
+    let (content, what) = match existing {
         Some(f) if !stock => {
             let mut text = f.text.clone();
             if !text.ends_with('\n') {
                 text.push('\n');
             }
             text.push_str(&appended(&header, &ports.tcp, &udp));
-            intents.push(Intent::Write {
-                path: NFTABLES_CONF.into(),
-                content: text.into_bytes(),
-                mode,
-                uid,
-                gid,
-            });
-            what = format!(
-                "nftables: append table inet {TABLE} to {NFTABLES_CONF} (input policy drop; tcp {} open{})",
-                list(&ports.tcp),
-                if udp.is_empty() { String::new() } else { format!(", udp {}", list(&udp)) }
-            );
+            (
+                text,
+                format!(
+                    "nftables: append table inet {TABLE} to {NFTABLES_CONF} (input policy drop; \
+                     tcp {} open{udp_text})",
+                    list(&ports.tcp)
+                ),
+            )
         }
-        _ => {
-            intents.push(Intent::Write {
-                path: NFTABLES_CONF.into(),
-                content: whole_file(&header, &ports.tcp, &udp).into_bytes(),
-                mode,
-                uid,
-                gid,
-            });
-            what = format!(
-                "nftables: write {NFTABLES_CONF} (input policy drop; tcp {} open{})",
-                list(&ports.tcp),
-                if udp.is_empty() {
-                    String::new()
-                } else {
-                    format!(", udp {}", list(&udp))
-                }
-            );
-        }
-    }
+        _ => (
+            whole_file(&header, &ports.tcp, &udp),
+            format!(
+                "nftables: write {NFTABLES_CONF} (input policy drop; tcp {} open{udp_text})",
+                list(&ports.tcp)
+            ),
+        ),
+    };
+    let mut intents = vec![Intent::Write {
+        path: NFTABLES_CONF.into(),
+        content: content.into_bytes(),
+        mode,
+        uid,
+        gid,
+    }];
     let enable = super::enable_unit(ctx, Kind::Nftables.unit(), "sysinit.target")?;
     let what = if enable.is_empty() {
         what
