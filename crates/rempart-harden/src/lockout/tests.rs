@@ -333,16 +333,11 @@ fn a_saddr_rule_lets_the_admins_address_in_and_no_other() {
 }
 
 #[test]
-fn without_any_firewall_the_ssh_port_stays_open() {
+fn without_any_firewall_the_ssh_port_stays_open_and_fail2ban_must_ignore_the_admin() {
     let t = firewalled(&[], &[], &[]);
     // A fail2ban drop-in counts as a firewall change; there is no firewall to close anything.
-    let plan = writes(
-        t.path(),
-        &[(
-            "/etc/fail2ban/jail.d/90-rempart.local",
-            "[sshd]\nenabled = true\n",
-        )],
-    );
+    let jail = "[sshd]\nenabled = true\nignoreip = 127.0.0.1/8 ::1 192.0.2.0/24\n";
+    let plan = writes(t.path(), &[("/etc/fail2ban/jail.d/90-rempart.local", jail)]);
     let a = access(t.path(), &plan, Some(&from("192.0.2.7")));
     assert!(a.ok, "{a:?}");
     assert!(
@@ -352,6 +347,19 @@ fn without_any_firewall_the_ssh_port_stays_open() {
         "{:?}",
         a.checked
     );
+    assert!(
+        a.checked.iter().any(|c| c.contains("ignores 192.0.2.7")),
+        "{:?}",
+        a.checked
+    );
+    // A jail that does not list the admin's address could ban it after a few typos.
+    let jail = "[sshd]\nenabled = true\nignoreip = 127.0.0.1/8 ::1\n";
+    let plan = writes(t.path(), &[("/etc/fail2ban/jail.d/90-rempart.local", jail)]);
+    let a = access(t.path(), &plan, Some(&from("192.0.2.7")));
+    assert!(!a.ok);
+    assert!(missing(&a, "would ban 192.0.2.7"), "{:?}", a.missing);
+    // With the address unknown there is nothing to compare.
+    assert!(access(t.path(), &plan, None).ok);
 }
 
 const UFW_UNIT: (&str, &str) = (

@@ -279,3 +279,60 @@ pub fn add_tuples(path: &str, text: &str, ip: Ip, ports: &[u16]) -> Result<Strin
         .ok_or_else(|| format!("{path} has no `{END_RULES}` line: ufw cannot have written it"))?;
     Ok(format!("{}{block}{}", &text[..at], &text[at..]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER_RULES: &str = "*filter\n:ufw-user-input - [0:0]\n:ufw-user-limit-accept - [0:0]\n### RULES ###\n\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n\n### tuple ### allow tcp 5432 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 5432 -j ACCEPT\n\n### tuple ### allow any 8000 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 8000 -j ACCEPT\n-A ufw-user-input -p udp --dport 8000 -j ACCEPT\n\n### END RULES ###\n\n### LOGGING ###\n### END LOGGING ###\nCOMMIT\n";
+
+    #[test]
+    fn removing_tuples_drops_their_rules_and_keeps_the_rest_byte_for_byte() {
+        let (text, gone) = remove_tuples(USER_RULES, &[9, 12]);
+        assert_eq!(gone, ["allow 5432/tcp", "allow 8000"]);
+        assert_eq!(
+            text,
+            USER_RULES
+                .replace("### tuple ### allow tcp 5432 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 5432 -j ACCEPT\n\n", "")
+                .replace("### tuple ### allow any 8000 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 8000 -j ACCEPT\n-A ufw-user-input -p udp --dport 8000 -j ACCEPT\n\n", "")
+        );
+        // A line that is not a tuple is never removed.
+        assert_eq!(remove_tuples(USER_RULES, &[7, 99]).0, USER_RULES);
+    }
+
+    #[test]
+    fn added_tuples_read_back_as_ufw_rules() {
+        let text = add_tuples(
+            "/etc/ufw/user6.rules",
+            "*filter\n### RULES ###\n\n### END RULES ###\nCOMMIT\n",
+            Ip::V6,
+            &[22, 443],
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "*filter\n### RULES ###\n\n### tuple ### allow tcp 22 ::/0 any ::/0 in\n-A ufw6-user-input -p tcp --dport 22 -j ACCEPT\n\n### tuple ### allow tcp 443 ::/0 any ::/0 in\n-A ufw6-user-input -p tcp --dport 443 -j ACCEPT\n\n### END RULES ###\nCOMMIT\n"
+        );
+        let t = ufw::parse_tuple(
+            "/etc/ufw/user6.rules",
+            4,
+            "### tuple ### allow tcp 22 ::/0 any ::/0 in",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(t.command(), "ufw allow 22/tcp");
+        assert!(add_tuples("/etc/ufw/user.rules", "*filter\nCOMMIT\n", Ip::V4, &[22]).is_err());
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn tuple_edits_never_panic(text in "\\PC{0,300}", lines in proptest::collection::vec(0u32..40, 0..5)) {
+            let (out, gone) = remove_tuples(&text, &lines);
+            prop_assert!(out.len() <= text.len());
+            prop_assert!(gone.len() <= lines.len());
+            let _ = add_tuples("/etc/ufw/user.rules", &text, Ip::V4, &[22]);
+        }
+    }
+}
