@@ -314,6 +314,13 @@ fn check_fail2ban(host: &Host) -> Check {
     if !host.exists("/etc/fail2ban/jail.conf") {
         return Check::NotChecked("no /etc/fail2ban/jail.conf".into());
     }
+    if !host.exists("/etc/fail2ban/filter.d") || !host.exists("/etc/fail2ban/action.d") {
+        // fail2ban-client builds each jail's filter and actions from these: without them (an
+        // excerpt of the configuration in a test tree) it refuses every jail, good or not.
+        return Check::NotChecked(
+            "no /etc/fail2ban/filter.d or action.d: fail2ban-client cannot build the jails".into(),
+        );
+    }
     if !exists_on_path("fail2ban-client") {
         return Check::NotChecked("fail2ban-client is not installed here".into());
     }
