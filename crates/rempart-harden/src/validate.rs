@@ -1,5 +1,5 @@
 //! The software's own checkers (`sshd -t`, `apache2ctl -t`, `nginx -t`, `nft -c`, `visudo -c`,
-//! `postgres -C`, `mariadbd --help --verbose`) run on a change before it is kept, and the reload
+//! `postgres -C`, `mariadbd --help --verbose`, `fail2ban-client -d`) run on a change before it is kept, and the reload
 //! that makes a live service read it.
 //!
 //! Under `--root`, the checker must read the tree's files at the paths it knows (`/etc/ssh`,
@@ -145,6 +145,7 @@ pub fn check(host: &Host, group: Group) -> Check {
             ("visudo", vec!["-c".into()])
         }
         Group::Postgres => return check_postgres(host),
+        Group::Fail2ban => return check_fail2ban(host),
         Group::Mariadb => {
             // Unknown options make it exit non-zero; the help text itself is not wanted.
             let prog = if exists_on_path("mariadbd") {
@@ -322,6 +323,56 @@ fn check_postgres(host: &Host) -> Check {
         }
     }
     Check::Passed(format!("postgres -C read {}", passed.join(", ")))
+}
+
+/// `fail2ban-client -c DIR -d`: fail2ban reads the jail files in its order and builds every
+/// enabled jail's filter and actions; a jail it cannot build (unknown filter, action or backend
+/// option) or a file it cannot parse makes it exit non-zero. `-c` points it at the tree's
+/// directory, so no namespace is needed. Its dump of the jail commands is not kept.
+fn check_fail2ban(host: &Host) -> Check {
+    if !host.exists("/etc/fail2ban/jail.conf") {
+        return Check::NotChecked("no /etc/fail2ban/jail.conf".into());
+    }
+    if !host.exists("/etc/fail2ban/filter.d") || !host.exists("/etc/fail2ban/action.d") {
+        // fail2ban-client builds each jail's filter and actions from these: without them (an
+        // excerpt of the configuration in a test tree) it refuses every jail, good or not.
+        return Check::NotChecked(
+            "no /etc/fail2ban/filter.d or action.d: fail2ban-client cannot build the jails".into(),
+        );
+    }
+    if !exists_on_path("fail2ban-client") {
+        return Check::NotChecked("fail2ban-client is not installed here".into());
+    }
+    let dir = match host.resolve("/etc/fail2ban") {
+        Ok(p) => p,
+        Err(e) => return Check::Failed(e.to_string()),
+    };
+    let out = Command::new("fail2ban-client")
+        .arg("-c")
+        .arg(&dir)
+        .arg("-d")
+        .output();
+    match out {
+        Ok(o) => {
+            let text = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let problems: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains("config-error") || l.contains("ERROR"))
+                .collect();
+            if o.status.success() && !problems.iter().any(|l| l.contains("config-error")) {
+                Check::Passed("fail2ban-client -d read the jails".into())
+            } else if problems.is_empty() {
+                Check::Failed("fail2ban-client -d refused the configuration".into())
+            } else {
+                Check::Failed(problems.join("\n"))
+            }
+        }
+        Err(e) => Check::NotChecked(format!("could not run fail2ban-client: {e}")),
+    }
 }
 
 /// Whether an account exists on the machine running the checker (not the audited tree).

@@ -431,53 +431,33 @@ fn with_a_confirm_the_changes_stay() {
 const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
-        "FW-ACTIVE",
-        "no automatic fix written yet for this family (firewall, intrusion)",
-    ),
-    (
-        "avmonitoring",
-        "FW-DEFAULT-DENY",
-        "no automatic fix written yet for this family (firewall, intrusion)",
-    ),
-    (
-        "avmonitoring",
-        "FW-OPEN-PORTS",
-        "no automatic fix written yet for this family (firewall, intrusion)",
-    ),
-    (
-        "avmonitoring",
         "IPS-FAIL2BAN",
-        "no automatic fix written yet for this family (firewall, intrusion)",
+        "fail2ban is not installed in this tree (the guide's apt step); harden does not install packages",
     ),
     (
         "koprogo",
         "IPS-FAIL2BAN",
-        "no automatic fix written yet for this family (firewall, intrusion)",
+        "fail2ban is not installed in this tree (the guide's apt step); harden does not install packages",
     ),
     (
         "raspberry",
         "FW-ACTIVE",
-        "no automatic fix written yet for this family (firewall, intrusion)",
+        "no firewall package (ufw, nftables) is installed in this tree (the guide installs ufw with apt); harden does not install packages",
     ),
     (
         "raspberry",
         "FW-DEFAULT-DENY",
-        "no automatic fix written yet for this family (firewall, intrusion)",
+        "no firewall package (ufw, nftables) is installed in this tree (the guide installs ufw with apt); harden does not install packages",
     ),
     (
         "raspberry",
         "FW-OPEN-PORTS",
-        "no automatic fix written yet for this family (firewall, intrusion)",
+        "no firewall package (ufw, nftables) is installed in this tree (the guide installs ufw with apt); harden does not install packages",
     ),
     (
         "raspberry",
         "IPS-BACKEND",
-        "no automatic fix written yet for this family (firewall, intrusion)",
-    ),
-    (
-        "raspberry",
-        "IPS-BANACTION",
-        "no automatic fix written yet for this family (firewall, intrusion)",
+        "backend = systemd needs python3-systemd, which is not installed in this tree; harden does not install packages",
     ),
     (
         "avmonitoring",

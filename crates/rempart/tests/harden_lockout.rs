@@ -228,3 +228,93 @@ fn allow_users_is_refused_when_no_admin_has_a_key() {
         "{reason}"
     );
 }
+
+/// The ssh fixture `admin-key/key-installed.pass` (a sudo admin with a key) with nftables
+/// installed, nftables.service not enabled, and an `/etc/nftables.conf` of the admin's whose
+/// input chain has `ssh_rule` (FW-ACTIVE's fix enables the unit and appends rempart's table).
+fn half_done_nftables(ssh_rule: &str) -> support::Materialised {
+    let t = fixture("admin-key/key-installed.pass");
+    let root = t.path();
+    let w = |p: &str, text: &str| {
+        let path = root.join(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    w(
+        "var/lib/dpkg/status",
+        "Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2+deb12u3\n\n\
+         Package: nftables\nStatus: install ok installed\nVersion: 1.0.6-2+deb12u2\n\n",
+    );
+    w(
+        "lib/systemd/system/nftables.service",
+        "[Unit]\nDescription=nftables\nDefaultDependencies=no\n\n[Service]\nType=oneshot\n\
+         RemainAfterExit=yes\nExecStart=/usr/sbin/nft -f /etc/nftables.conf\n\
+         ExecReload=/usr/sbin/nft -f /etc/nftables.conf\nExecStop=/usr/sbin/nft flush ruleset\n\n\
+         [Install]\nWantedBy=sysinit.target\n",
+    );
+    w(
+        "etc/nftables.conf",
+        &format!(
+            "#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {{\n\tchain input {{\n\
+             \t\ttype filter hook input priority filter; policy drop;\n\
+             \t\tct state established,related accept\n\t\tiif \"lo\" accept\n\
+             {ssh_rule}\n\t\ttcp dport {{ 80, 443 }} accept\n\t}}\n}}\n"
+        ),
+    );
+    t
+}
+
+#[test]
+fn a_firewall_fix_that_would_close_the_ssh_port_is_refused() {
+    // The admin's ruleset has no SSH rule: turning it on at boot closes port 22, whatever
+    // rempart's own table allows.
+    let t = half_done_nftables("");
+    let before = files(t.path());
+    let (code, out, err) = apply(t.path(), &["--unsafe", "--only", "FW-ACTIVE"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("does not show that access remains"), "{err}");
+    assert!(
+        out.contains("nftables drops tcp/22 (IPv4)") && out.contains("/etc/nftables.conf:7"),
+        "the blocking policy is named: {out}"
+    );
+    assert_eq!(files(t.path()), before, "a refused apply changed the tree");
+    assert_eq!(status(t.path(), "FW-ACTIVE"), "fail");
+}
+
+#[test]
+fn a_firewall_fix_keeps_the_admins_address_in() {
+    let rule = "\t\tip saddr 10.0.0.0/8 tcp dport 22 accept";
+    // From outside 10/8 the admin would be cut off.
+    let t = half_done_nftables(rule);
+    let before = files(t.path());
+    let (code, out, err) = apply(
+        t.path(),
+        &[
+            "--unsafe",
+            "--only",
+            "FW-ACTIVE",
+            "--admin-address",
+            "192.0.2.7",
+        ],
+    );
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.contains("tcp/22 (IPv4) from 192.0.2.7"), "{out}");
+    assert_eq!(files(t.path()), before);
+    // From inside it, the fix applies and the firewall loads at boot.
+    let (code, out, err) = apply(
+        t.path(),
+        &[
+            "--unsafe",
+            "--only",
+            "FW-ACTIVE",
+            "--admin-address",
+            "10.20.30.40",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(status(t.path(), "FW-ACTIVE"), "pass");
+    assert!(t
+        .path()
+        .join("etc/systemd/system/sysinit.target.wants/nftables.service")
+        .is_symlink());
+}

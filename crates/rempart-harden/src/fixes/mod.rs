@@ -9,6 +9,8 @@ mod containers;
 mod database;
 mod encryption;
 mod files;
+mod firewall;
+mod intrusion;
 mod kernel;
 mod logging;
 mod services;
@@ -28,6 +30,15 @@ pub type FixFn = fn(&Ctx, &Finding) -> Result<Option<Fix>, String>;
 pub const FIXES: &[(&str, FixFn)] = &[
     // updates
     ("UPD-AUTO-UPGRADES", updates::auto_upgrades),
+    // firewall
+    ("FW-ACTIVE", firewall::firewall),
+    ("FW-DEFAULT-DENY", firewall::firewall),
+    ("FW-OPEN-PORTS", firewall::firewall),
+    // intrusion
+    ("IPS-FAIL2BAN", intrusion::fail2ban),
+    ("IPS-SSHD-JAIL", intrusion::sshd_jail),
+    ("IPS-BACKEND", intrusion::backend),
+    ("IPS-BANACTION", intrusion::banaction),
     // kernel
     ("KRN-SYNCOOKIES", kernel::sysctl),
     ("KRN-IP-FORWARD", kernel::sysctl),
@@ -112,6 +123,10 @@ pub const FIXES: &[(&str, FixFn)] = &[
 
 /// Rules with no automatic fix on purpose, and why (shown in the plan next to the rule).
 pub const MANUAL: &[(&str, &str)] = &[
+    // firewall
+    ("FW-LIVE-RULESET", "the running kernel differs from the files loaded at boot: load them (`systemctl reload nftables`, `ufw reload`) or save the live rules into them, after checking which is right; a fix writes files, it does not pick between the two"),
+    ("FW-DOCKER-BYPASS", "Docker's published ports bypass the input chain: publish on 127.0.0.1 in the compose file, or filter them in DOCKER-USER (a rule Docker does not persist: add it to the nftables or ufw after.rules configuration by hand, knowing which containers must stay reachable)"),
+    ("FW-LIVE-EXPOSED", "a live socket the kernel lets in: bind the service to 127.0.0.1 (SVC-BIND-ALL, DB-PG-LISTEN and DB-MY-BIND fix the configurations rempart reads) or load a dropping firewall (FW-DEFAULT-DENY's fix, then `systemctl restart nftables`); which service must stay reachable is the admin's call"),
     // kernel
     ("KRN-SYSCTL-DRIFT", "whether the file or the running value is the one wanted is the admin's call: `sysctl --system` applies the files; a runtime value to keep goes into /etc/sysctl.d"),
     // accounts
@@ -176,6 +191,11 @@ pub fn find(rule: &str) -> Option<FixFn> {
 /// Why a rule has no automatic fix, when that is deliberate.
 pub fn manual(rule: &str) -> Option<&'static str> {
     MANUAL.iter().find(|(id, _)| *id == rule).map(|(_, r)| *r)
+}
+
+/// The fail2ban drop-in the intrusion fixes write.
+pub fn intrusion_dropin() -> &'static str {
+    intrusion::DROPIN
 }
 
 /// The header of every drop-in rempart writes.

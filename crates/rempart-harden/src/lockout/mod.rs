@@ -12,10 +12,12 @@
 //!   plan is refused (nothing shows the port stays open);
 //! - (c) the admin's address is not shut out: when it is known (`SSH_CONNECTION` on a live host,
 //!   or given), the account above is evaluated for a connection from it (`Match Address` blocks,
-//!   `AllowUsers user@host`, `DenyUsers user@host`).
+//!   `AllowUsers user@host`, `DenyUsers user@host`), the firewall check judges packets from it,
+//!   and when the plan changes fail2ban, its sshd jail must list it in `ignoreip`.
 //!
 //! It decides nothing about safe fixes and never changes the host.
 
+pub mod firewall;
 pub mod scratch;
 
 use crate::plan::Plan;
@@ -63,10 +65,10 @@ impl Client {
 pub type FirewallCheck =
     fn(after: &Ctx, ports: &[u16], client: Option<&Client>) -> Result<String, String>;
 
-/// The firewall family's check, once it is part of the build (its `Firewall` fact and evaluator
-/// judge ufw, nftables and iptables-persistent configurations). Until then a plan that changes
-/// the firewall or the SSH ports is refused.
-pub const FIREWALL: Option<FirewallCheck> = None;
+/// The firewall family's check ([`firewall::check`]: its `Firewall` fact and evaluator judge
+/// ufw, nftables and iptables-persistent configurations). With `None`, a plan that changes the
+/// firewall or the SSH ports is refused.
+pub const FIREWALL: Option<FirewallCheck> = Some(firewall::check);
 
 /// The verdict: `ok` when every check shows access remains.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -169,6 +171,18 @@ pub fn check(
         client,
         &mut access,
     );
+    if let Some(c) = client {
+        if plan
+            .changes
+            .iter()
+            .any(|ch| Group::of(&ch.path) == Group::Fail2ban)
+        {
+            match firewall::fail2ban_ignores(&after, c) {
+                Ok(how) => access.checked.push(how),
+                Err(why) => access.missing.push(why),
+            }
+        }
+    }
     access.ok = access.missing.is_empty();
     Ok(access)
 }
@@ -203,7 +217,7 @@ fn key_files(l: &Loaded) -> Vec<String> {
 }
 
 /// The TCP ports sshd listens on.
-fn ports(eff: &Effective) -> Vec<u16> {
+pub(crate) fn ports(eff: &Effective) -> Vec<u16> {
     let mut out: Vec<u16> = eff
         .list(Kw::Port)
         .iter()

@@ -1,7 +1,8 @@
 //! A scratch root tree: a private temporary directory holding copies of the host files the access
 //! checks read (accounts, the sshd configuration with every file it includes, the admins'
 //! authorized keys with the modes and owners of the directories above them, the installed
-//! versions of the packages concerned, the firewall configuration), with the plan's changes
+//! versions of the packages concerned, the firewall configuration and the systemd state of the
+//! firewall and fail2ban units), with the plan's changes
 //! written over them. The audit engine then judges it as a `--root` tree: the host itself is
 //! only read.
 //!
@@ -45,6 +46,17 @@ const PACKAGES: &[&str] = &[
     "iptables-persistent",
     "netfilter-persistent",
     "fail2ban",
+];
+
+/// Units whose state (unit file, enabling links, mask) decides which firewall loads at boot and
+/// whether fail2ban runs: copied with their links so the scratch tree's systemd facts match the
+/// host's.
+pub const UNITS: &[&str] = &[
+    "ufw.service",
+    "nftables.service",
+    "netfilter-persistent.service",
+    "firewalld.service",
+    "fail2ban.service",
 ];
 
 /// Entries copied from one directory before giving up (a hostile tree).
@@ -215,6 +227,45 @@ impl Scratch {
         }
     }
 
+    /// Copy a symbolic link as a link (its target as written).
+    fn copy_link(&mut self, host: &Host, path: &str) -> Result<(), HardenError> {
+        match host.read_link(path) {
+            Ok(Some(target)) => self.write(host, path, &FileState::Symlink { target }),
+            Ok(None) => Ok(()),
+            Err(e) => Err(err(path, e)),
+        }
+    }
+
+    /// The state of one systemd unit: its unit file in every unit directory (a link to
+    /// /dev/null is a mask), and the `*.wants/` / `*.requires/` links enabling it.
+    pub fn copy_unit(&mut self, host: &Host, unit: &str) -> Result<(), HardenError> {
+        for dir in rempart_audit::facts::systemd::UNIT_DIRS {
+            let path = format!("{dir}/{unit}");
+            match host.symlink_metadata(&path) {
+                Ok(Some(m)) if m.kind == FileKind::Symlink => self.copy_link(host, &path)?,
+                Ok(Some(m)) if m.kind == FileKind::File => self.copy_file(host, &path)?,
+                Ok(_) => {}
+                Err(e) => return Err(err(&path, e)),
+            }
+            let Ok(Some(names)) = host.read_dir(dir) else {
+                continue;
+            };
+            for name in names
+                .iter()
+                .filter(|n| n.ends_with(".wants") || n.ends_with(".requires"))
+            {
+                let link = format!("{dir}/{name}/{unit}");
+                match host.symlink_metadata(&link) {
+                    Ok(Some(m)) if m.kind == FileKind::Symlink => self.copy_link(host, &link)?,
+                    Ok(Some(m)) if m.kind == FileKind::File => self.copy_file(host, &link)?,
+                    Ok(_) => {}
+                    Err(e) => return Err(err(&link, e)),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// An empty file standing for a program that exists on the host.
     pub fn mark(&mut self, host: &Host, path: &str) -> Result<(), HardenError> {
         if !host.exists(path) {
@@ -261,6 +312,9 @@ impl Scratch {
         }
         for p in MARKERS {
             s.mark(host, p)?;
+        }
+        for u in UNITS {
+            s.copy_unit(host, u)?;
         }
         for p in extra {
             s.copy(host, p)?;

@@ -15,6 +15,7 @@ use super::model::{
 use super::net::{iface_is_internal, PortSet};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 /// Jumps followed before giving up (nft itself refuses loops and limits depth).
 const MAX_DEPTH: usize = 32;
@@ -25,6 +26,9 @@ pub struct Probe {
     pub ip: Ip,
     pub l4: L4,
     pub port: u16,
+    /// The sender, when one address is asked about (an admin's): source conditions are judged
+    /// on it. `None` is "anyone on the internet": a rule limited to some sources does not match.
+    pub src: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +208,12 @@ pub fn analyse(rs: &Ruleset) -> Result<Analysis, TooLarge> {
         for l4 in L4::BOTH {
             let mentioned = mentioned_ports(rs, l4);
             let port = unmentioned_port(&mentioned);
-            judgements.push(ev.judge(Probe { ip, l4, port }));
+            judgements.push(ev.judge(Probe {
+                ip,
+                l4,
+                port,
+                src: None,
+            }));
             let cuts = intervals(&mentioned);
             if cuts.len().saturating_mul(rules) > MAX_WORK {
                 return Err(TooLarge {
@@ -214,7 +223,12 @@ pub fn analyse(rs: &Ruleset) -> Result<Analysis, TooLarge> {
             }
             for (lo, hi) in cuts {
                 ev.notes.borrow_mut().clear();
-                let j = ev.judge(Probe { ip, l4, port: lo });
+                let j = ev.judge(Probe {
+                    ip,
+                    l4,
+                    port: lo,
+                    src: None,
+                });
                 match j.accept {
                     Some(by) => add_open(&mut out.open, ip, l4, lo, hi, by),
                     None => {
@@ -232,6 +246,25 @@ pub fn analyse(rs: &Ruleset) -> Result<Analysis, TooLarge> {
         out.defaults.push(FamilyDefault { ip, port, tcp, udp });
     }
     Ok(out)
+}
+
+/// Judge one packet: what the input hook does with a new connection to `probe.port`, from
+/// `probe.src` when given. Used to show that a port stays reachable (the SSH port after a
+/// harden plan). Limits as [`analyse`]: conditions rempart cannot read "may match".
+pub fn judge(rs: &Ruleset, probe: Probe) -> Judgement {
+    let mut index = HashMap::with_capacity(rs.chains.len());
+    for (i, c) in rs.chains.iter().enumerate() {
+        index
+            .entry((c.family, c.table.as_str(), c.name.as_str()))
+            .or_insert(i);
+    }
+    let ev = Evaluator {
+        rs,
+        index,
+        notes: RefCell::new(Vec::new()),
+        memo: RefCell::new(HashMap::new()),
+    };
+    ev.judge(probe)
 }
 
 fn add_open(open: &mut Vec<Open>, ip: Ip, l4: L4, lo: u16, hi: u16, by: Decision) {
@@ -577,6 +610,18 @@ fn cond_match(c: &Cond, p: Probe) -> (Tri, Option<String>) {
             if family.is_some_and(|f| f != p.ip) {
                 return (Tri::No, None);
             }
+            if let Some(src) = p.src {
+                let t = match source_contains(text, src) {
+                    Some(true) => Tri::Yes,
+                    Some(false) => Tri::No,
+                    None => Tri::Maybe,
+                };
+                return match (t, negated) {
+                    (Tri::Maybe, _) => (Tri::Maybe, None),
+                    (t, false) => (t, None),
+                    (t, true) => (Tri::from_bool(t == Tri::No), None),
+                };
+            }
             match (scope, negated) {
                 (Scope::Any, false) | (Scope::Restricted, true) => (Tri::Yes, None),
                 (Scope::Any, true) => (Tri::No, None),
@@ -604,6 +649,58 @@ fn cond_match(c: &Cond, p: Probe) -> (Tri, Option<String>) {
         Cond::Family(ip) => (Tri::from_bool(*ip == p.ip), None),
         Cond::Unknown(_) => (Tri::Maybe, None),
     }
+}
+
+/// Whether a source condition's text (`10.0.0.0/8, 192.0.2.7`, `2001:db8::/32`,
+/// `10.0.0.1-10.0.0.9`, `0.0.0.0/0`) covers `addr`; `None` when an item is not an address (a
+/// named set, a host name): it may or may not.
+pub fn source_contains(text: &str, addr: IpAddr) -> Option<bool> {
+    let mut unknown = false;
+    for item in text.split(',') {
+        let item = item.trim().trim_matches(['{', '}', '"', ' ']);
+        if item.is_empty() {
+            continue;
+        }
+        match item_contains(item, addr) {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => unknown = true,
+        }
+    }
+    (!unknown).then_some(false)
+}
+
+fn item_contains(item: &str, addr: IpAddr) -> Option<bool> {
+    if let Some((a, b)) = item.split_once('-') {
+        let (a, b): (IpAddr, IpAddr) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        return Some(match (a, b, addr) {
+            (IpAddr::V4(a), IpAddr::V4(b), IpAddr::V4(x)) => a <= x && x <= b,
+            (IpAddr::V6(a), IpAddr::V6(b), IpAddr::V6(x)) => a <= x && x <= b,
+            (IpAddr::V4(_), IpAddr::V4(_), _) | (IpAddr::V6(_), IpAddr::V6(_), _) => false,
+            _ => return None,
+        });
+    }
+    let (net, len) = match item.split_once('/') {
+        Some((n, l)) => (n.parse::<IpAddr>().ok()?, Some(l.parse::<u8>().ok()?)),
+        None => (item.parse::<IpAddr>().ok()?, None),
+    };
+    Some(match (net, addr) {
+        (IpAddr::V4(n), IpAddr::V4(x)) => {
+            let len = u32::from(len.unwrap_or(32).min(32));
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            u32::from(n) & mask == u32::from(x) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(x)) => {
+            let len = u32::from(len.unwrap_or(128).min(128));
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
+            u128::from(n) & mask == u128::from(x) & mask
+        }
+        _ => false,
+    })
 }
 
 fn vmap_pick(key: VmapKey, entries: &[(VmapMatch, Verdict)], p: Probe) -> Option<(Verdict, Tri)> {
@@ -867,9 +964,85 @@ mod tests {
         assert!(e.to_string().contains("too large"), "{e}");
     }
 
+    #[test]
+    fn a_source_rule_matches_the_addresses_it_names_only() {
+        let v4 = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            source_contains("10.0.0.0/8, 192.0.2.7", v4("10.9.8.7")),
+            Some(true)
+        );
+        assert_eq!(
+            source_contains("10.0.0.0/8, 192.0.2.7", v4("192.0.2.7")),
+            Some(true)
+        );
+        assert_eq!(
+            source_contains("10.0.0.0/8,192.0.2.7", v4("192.0.2.8")),
+            Some(false)
+        );
+        assert_eq!(source_contains("0.0.0.0/0", v4("203.0.113.1")), Some(true));
+        assert_eq!(
+            source_contains("2001:db8::/32", v4("2001:db8:1::5")),
+            Some(true)
+        );
+        assert_eq!(
+            source_contains("2001:db8::/32", v4("10.0.0.1")),
+            Some(false)
+        );
+        assert_eq!(
+            source_contains("10.0.0.1-10.0.0.9", v4("10.0.0.5")),
+            Some(true)
+        );
+        assert_eq!(source_contains("a named set", v4("10.0.0.5")), None);
+        assert_eq!(
+            source_contains("@admins, 10.0.0.0/8", v4("10.0.0.5")),
+            Some(true)
+        );
+        // Only a ruleset rule from 10/8 opens 22: the admin at 10.1.2.3 gets in, 198.51.100.1 not.
+        let rs = Ruleset {
+            chains: vec![input(
+                TableFamily::Inet,
+                Verdict::Drop,
+                vec![rule(
+                    5,
+                    vec![
+                        Cond::Source {
+                            family: Some(Ip::V4),
+                            scope: Scope::Restricted,
+                            text: "10.0.0.0/8".into(),
+                            negated: false,
+                        },
+                        tcp_dport(&[(22, 22)]),
+                    ],
+                    Verdict::Accept,
+                )],
+            )],
+            origin: None,
+            skipped: vec![],
+        };
+        let probe = |src: &str| Probe {
+            ip: Ip::V4,
+            l4: L4::Tcp,
+            port: 22,
+            src: Some(v4(src)),
+        };
+        let j = judge(&rs, probe("10.1.2.3"));
+        assert_eq!(j.accept.map(|d| (d.loc.line, d.sure)), Some((5, true)));
+        assert!(j.drop.is_none());
+        let j = judge(&rs, probe("198.51.100.1"));
+        assert!(j.accept.is_none());
+        assert_eq!(j.drop.map(|d| d.by), Some(By::Policy));
+    }
+
     use proptest::prelude::*;
 
     proptest! {
+        /// Garbage source texts never panic, and a text naming the address always covers it.
+        #[test]
+        fn source_contains_never_panics(text in "\\PC{0,60}", a in any::<std::net::Ipv4Addr>(), len in 0u8..=32) {
+            let _ = source_contains(&text, IpAddr::V4(a));
+            prop_assert_eq!(source_contains(&format!("{text}, {a}/{len}"), IpAddr::V4(a)), Some(true));
+        }
+
         /// The interval cut gives what a port-by-port first-match walk gives.
         #[test]
         fn intervals_agree_with_port_by_port_evaluation(

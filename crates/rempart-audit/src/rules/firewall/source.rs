@@ -285,7 +285,9 @@ impl Fact for Firewall {
     }
 }
 
-fn load(ctx: &Ctx, kind: Kind, ufw_settings: Option<Ufw>) -> Result<Config, ConfigError> {
+/// Load and analyse the configuration `kind` loads at boot (`ufw_settings` from
+/// [`ufw::load_settings`] for ufw).
+pub fn load(ctx: &Ctx, kind: Kind, ufw_settings: Option<Ufw>) -> Result<Config, ConfigError> {
     let host = ctx.host;
     let (ruleset, ufw) = match kind {
         Kind::Ufw => {
