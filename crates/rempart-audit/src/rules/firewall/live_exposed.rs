@@ -9,9 +9,9 @@ use super::source::ipv6_disabled;
 use crate::host::Users;
 use crate::model::{Evidence, Family, Level, Severity};
 use crate::rule::{Ctx, Outcome, Rule, RuleDoc};
-use crate::rules::services::listen_public::socket_evidence;
+use crate::rules::services::listen_public::{live_listeners, socket_evidence, UDP_CLIENT_PORTS};
 use crate::rules::services::live::sockets::Proto;
-use crate::rules::services::live::{Listener, Listeners, Processes};
+use crate::rules::services::live::{Listener, Processes};
 use std::net::IpAddr;
 
 pub const RULE: Rule = Rule {
@@ -51,9 +51,6 @@ pub const RULE: Rule = Rule {
     },
     check,
 };
-
-/// UDP ports clients bind on every address (DHCP, DHCPv6): not services.
-const UDP_CLIENT_PORTS: &[u16] = &[68, 546];
 
 /// The address families a socket receives connections from.
 fn families(l: &Listener, all: &[Listener], v6only_default: bool) -> Vec<Ip> {
@@ -130,14 +127,10 @@ fn check(ctx: &Ctx) -> Outcome {
     if let Err(skip) = ctx.require_live("listening sockets and the kernel's nftables ruleset") {
         return skip;
     }
-    let listeners = ctx.fact::<Listeners>();
-    if !listeners.read_any {
-        return match listeners.errors.first() {
-            Some(e) => Outcome::error(format!("no socket table could be read: {e}"))
-                .with(Evidence::file(e.path())),
-            None => Outcome::skip("no socket table under /proc/net"),
-        };
-    }
+    let listeners = match live_listeners(ctx) {
+        Ok(l) => l,
+        Err(outcome) => return outcome,
+    };
     let allowed = &ctx.config.allowed_ports;
     let candidates: Vec<&Listener> = listeners
         .list

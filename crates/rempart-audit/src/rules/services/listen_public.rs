@@ -5,6 +5,7 @@ use super::live::{Listener, Listeners, Processes};
 use crate::host::Users;
 use crate::model::{Evidence, Family, Level, Severity};
 use crate::rule::{Ctx, Outcome, Rule, RuleDoc};
+use std::sync::Arc;
 
 pub const RULE: Rule = Rule {
     id: "SVC-LISTEN-PUBLIC",
@@ -45,8 +46,21 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-/// UDP ports clients bind on every address (DHCP, DHCPv6).
-const UDP_CLIENT_PORTS: &[u16] = &[68, 546];
+/// UDP ports clients bind on every address (DHCP, DHCPv6): not services.
+pub(crate) const UDP_CLIENT_PORTS: &[u16] = &[68, 546];
+
+/// The listening sockets of the live host, or the outcome to give when no table could be read.
+pub(crate) fn live_listeners(ctx: &Ctx) -> Result<Arc<Listeners>, Outcome> {
+    let listeners = ctx.fact::<Listeners>();
+    if listeners.read_any {
+        return Ok(listeners);
+    }
+    Err(match listeners.errors.first() {
+        Some(e) => Outcome::error(format!("no socket table could be read: {e}"))
+            .with(Evidence::file(e.path())),
+        None => Outcome::skip("no socket table under /proc/net"),
+    })
+}
 
 /// What a process or port usually is, for the evidence.
 fn kind_of(comm: &str, port: u16) -> Option<&'static str> {
@@ -146,14 +160,10 @@ fn check(ctx: &Ctx) -> Outcome {
     if let Err(skip) = ctx.require_live("listening sockets in /proc/net") {
         return skip;
     }
-    let listeners = ctx.fact::<Listeners>();
-    if !listeners.read_any {
-        return match listeners.errors.first() {
-            Some(e) => Outcome::error(format!("no socket table could be read: {e}"))
-                .with(Evidence::file(e.path())),
-            None => Outcome::skip("no socket table under /proc/net"),
-        };
-    }
+    let listeners = match live_listeners(ctx) {
+        Ok(l) => l,
+        Err(outcome) => return outcome,
+    };
     let procs = ctx.fact::<Processes>();
     let users = ctx.fact::<Users>();
     let allowed = &ctx.config.allowed_ports;
