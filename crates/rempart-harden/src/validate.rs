@@ -1,7 +1,6 @@
 //! The software's own checkers (`sshd -t`, `apache2ctl -t`, `nginx -t`, `nft -c`, `visudo -c`,
 //! `postgres -C`, `mariadbd --help --verbose`, `fail2ban-client -d`) run on a change before it is
-//! kept, and the reload
-//! that makes a live service read it.
+//! kept, and the reload that makes a live service read it.
 //!
 //! Under `--root`, the checker must read the tree's files at the paths it knows (`/etc/ssh`,
 //! `/etc/apache2`): it runs in a private mount namespace (`unshare --mount`) where the tree's
