@@ -157,6 +157,21 @@ pub fn django_debug(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any line: no panic; a rewrite keeps everything but the `True` it turns into `False`.
+        #[test]
+        fn debug_false_changes_only_the_literal(pre in "[ \t]{0,4}", sp in "[ ]{0,3}", tail in "[ #a-z]{0,12}", junk in "\\PC{0,40}") {
+            let _ = debug_false(&junk);
+            let line = format!("{pre}DEBUG{sp}={sp}True{tail}");
+            match debug_false(&line) {
+                Some(out) => prop_assert_eq!(out, format!("{pre}DEBUG{sp}={sp}False{tail}")),
+                // Refused only when something follows the literal that is not a comment.
+                None => prop_assert!(!tail.trim_start().is_empty() && !tail.trim_start().starts_with('#')),
+            }
+        }
+    }
 
     #[test]
     fn only_a_plain_true_literal_is_rewritten() {

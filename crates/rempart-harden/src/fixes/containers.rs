@@ -89,6 +89,18 @@ pub fn ports_all_interfaces(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any line: no panic; a rewrite only inserts `127.0.0.1:` (dropping a `0.0.0.0:`).
+        #[test]
+        fn port_line_only_adds_the_loopback_address(indent in "[ ]{0,8}", host in 1u16..65535, target in 1u16..65535, any in "0\\.0\\.0\\.0:|", q in "\"|'|", comment in "( #[a-z ]{0,10})?", junk in "\\PC{0,40}") {
+            let _ = port_line(&junk);
+            let line = format!("{indent}- {q}{any}{host}:{target}{q}{comment}");
+            let out = port_line(&line).expect("a short-syntax item is rewritten");
+            prop_assert_eq!(out, format!("{indent}- {q}127.0.0.1:{host}:{target}{q}{comment}"));
+        }
+    }
 
     #[test]
     fn short_ports_are_bound_to_loopback_and_nothing_else() {

@@ -252,6 +252,26 @@ pub fn django_level(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any line: no panic; a rewrite replaces one `DEBUG` and nothing else by `INFO`.
+        #[test]
+        fn level_info_replaces_only_the_value(pre in "[ {a-z',:]{0,20}", q in "'|\"", sp in "[ ]{0,2}", post in "[ },a-z'#]{0,20}", junk in "\\PC{0,60}") {
+            for line in [junk.clone(), format!("{pre}{q}level{q}{sp}:{sp}{q}DEBUG{q}{post}")] {
+                if let Some(out) = level_info(&line) {
+                    let one_replaced = line
+                        .match_indices("DEBUG")
+                        .any(|(k, _)| out == format!("{}INFO{}", &line[..k], &line[k + 5..]));
+                    prop_assert!(one_replaced, "{line:?} -> {out:?}");
+                }
+            }
+            let line = format!("{pre}{q}level{q}{sp}:{sp}{q}DEBUG{q}{post}");
+            if !pre.contains("level") && !post.contains("level") {
+                prop_assert!(level_info(&line).is_some(), "{line:?}");
+            }
+        }
+    }
 
     #[test]
     fn one_literal_debug_level_is_lowered() {

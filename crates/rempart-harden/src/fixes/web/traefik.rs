@@ -305,6 +305,18 @@ pub fn redirect(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any line and key: no panic, and a span found is the word `true` on a char boundary.
+        #[test]
+        fn true_after_finds_only_the_word_true(line in "\\PC{0,60}", key in "[a-z.]{1,10}") {
+            if let Some((start, end)) = true_after(&line, &key) {
+                prop_assert!(line.is_char_boundary(start) && line.is_char_boundary(end));
+                prop_assert!(line[start..end].eq_ignore_ascii_case("true"));
+            }
+        }
+    }
 
     #[test]
     fn true_is_found_only_as_the_value_of_the_key() {
