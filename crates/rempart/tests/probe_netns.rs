@@ -1,7 +1,8 @@
 //! Live facts and the port scan against real sockets, in network namespaces only: listeners on
 //! 0.0.0.0, 127.0.0.1 and [::] seen by `rempart audit` from inside their namespace (checked
 //! against `ss`), and `rempart probe --ports` run from a second namespace through a veth pair
-//! and an nftables ruleset that drops all but the allowed ports (checked against nmap).
+//! and an nftables ruleset that drops all but the allowed ports (checked against nmap); and
+//! FW-LIVE-EXPOSED, the join of both, against the kernel's real verdicts (nmap again).
 
 mod world;
 
@@ -342,24 +343,22 @@ fn load_rules(ns: &Netns, tool: &str, rules: &str) {
 }
 
 fn audit_docker(ns: &Netns, allowed: &str) -> serde_json::Value {
+    audit_live(ns, "FW-DOCKER-BYPASS", allowed)
+}
+
+/// `rempart audit --only RULE` of the live namespace, with `allowed_ports`; the rule's finding.
+fn audit_live(ns: &Netns, rule: &str, allowed: &str) -> serde_json::Value {
     let cfg = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(cfg.path(), format!("allowed_ports = [{allowed}]\n")).unwrap();
     let out = ns
         .cmd(rempart())
-        .args([
-            "audit",
-            "--only",
-            "FW-DOCKER-BYPASS",
-            "--format",
-            "json",
-            "--config",
-        ])
+        .args(["audit", "--only", rule, "--format", "json", "--config"])
         .arg(cfg.path())
         .output()
         .unwrap();
     let report = json(&out);
     assert!(schema_errors(&report).is_empty());
-    finding(&report, "FW-DOCKER-BYPASS").clone()
+    finding(&report, rule).clone()
 }
 
 fn open_ports(scanner: &Netns, addr: &str) -> BTreeSet<u16> {
@@ -523,5 +522,117 @@ fn docker_published_ports_bypass_the_input_chain() {
             .unwrap()
             .contains("iptables-legacy-save"),
         "{f}"
+    );
+}
+
+/// nmap's open ports among `ports` of `addr`, scanned from `scanner`.
+fn nmap_ports(scanner: &Netns, addr: &str, ports: &str) -> BTreeSet<u16> {
+    let out = scanner
+        .cmd("nmap")
+        .args([
+            "-sT",
+            "-Pn",
+            "-n",
+            "-T4",
+            "--max-retries",
+            "1",
+            "-p",
+            ports,
+            "-oX",
+            "-",
+            addr,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    nmap_open(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// FW-LIVE-EXPOSED against a real kernel: a "database" and a "cache" on 0.0.0.0 and an allowed
+/// 443, inside a namespace. Without any ruleset both are reachable; with a drop policy they are
+/// not; a rule typed by hand opens the database again. Each verdict is checked with nmap from a
+/// second namespace over a veth pair.
+#[test]
+fn the_kernel_firewall_decides_which_listeners_are_exposed() {
+    require_root();
+    require("ip", "iproute2");
+    require("nft", "nftables");
+    require("nmap", "nmap");
+    let host = Netns::new("rpx");
+    let scanner = Netns::new("rpy");
+    let n = std::process::id() % 200 + 20;
+    let (a, b) = (format!("10.{n}.11.1"), format!("10.{n}.11.2"));
+    veth(&scanner, &format!("{a}/30"), &host, &format!("{b}/30"));
+    let _listeners = host.spawn_ready(
+        PYTHON,
+        &[
+            "-c",
+            LISTENERS_PY,
+            "tcp,0.0.0.0,15432",
+            "tcp,0.0.0.0,16379",
+            "tcp,127.0.0.1,18000",
+            "tcp,0.0.0.0,443",
+        ],
+    );
+    let ports = "443,15432,16379,18000";
+    let exposed = |f: &serde_json::Value| -> BTreeSet<u16> {
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["source"] == "socket")
+            .map(|e| {
+                let key = e["key"].as_str().unwrap();
+                key.rsplit(':').next().unwrap().parse().unwrap()
+            })
+            .collect()
+    };
+
+    // No ruleset at all: nothing filters.
+    let f = audit_live(&host, "FW-LIVE-EXPOSED", "22, 80, 443");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert_eq!(exposed(&f), BTreeSet::from([15432, 16379]), "{f}");
+    assert_eq!(
+        nmap_ports(&scanner, &b, ports),
+        BTreeSet::from([443, 15432, 16379])
+    );
+
+    // The guides' firewall: drop by default, 22/80/443 open.
+    host.nft(
+        "table inet filter {
+            chain input {
+                type filter hook input priority 0; policy drop;
+                ct state established,related accept
+                iif lo accept
+                tcp dport { 22, 80, 443 } accept
+            }
+        }",
+    );
+    let f = audit_live(&host, "FW-LIVE-EXPOSED", "22, 80, 443");
+    assert_eq!(f["status"], "pass", "{f}");
+    assert_eq!(nmap_ports(&scanner, &b, ports), BTreeSet::from([443]));
+
+    // A rule typed by hand opens the database to everyone.
+    host.nft("add rule inet filter input tcp dport 15432 accept");
+    let f = audit_live(&host, "FW-LIVE-EXPOSED", "22, 80, 443");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert_eq!(exposed(&f), BTreeSet::from([15432]), "{f}");
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["snippet"]
+                .as_str()
+                .is_some_and(|s| s.contains("tcp dport 15432 accept"))),
+        "the rule that lets it in is named: {f}"
+    );
+    assert_eq!(
+        nmap_ports(&scanner, &b, ports),
+        BTreeSet::from([443, 15432])
     );
 }
