@@ -11,6 +11,7 @@ use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
 use rempart_audit::rules::app::django::{DjangoProjects, Setting};
 use rempart_audit::rules::app::env::AppEnvs;
+use rempart_audit::rules::app::env_perms::service_account;
 use rempart_audit::rules::services::discovery::Discovery;
 
 /// APP-ENV-PERMS: each exposed environment file becomes `0600` owned by the service's account,
@@ -53,30 +54,18 @@ pub fn env_perms(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
             .position(|a| a.files.iter().any(|f| f.path == path));
         let (uid, gid, mode) = match app.and_then(|i| d.apps.get(i).map(|a| (i, a))) {
             None => (meta.uid, meta.gid, 0o600),
-            Some((_, app)) => {
-                let dynamic = d
-                    .units
-                    .iter()
-                    .filter(|u| app.units.contains(&u.unit.name))
-                    .any(|u| u.dynamic_user());
-                let account = if dynamic {
-                    None
-                } else {
-                    app.user.as_deref().and_then(|u| users.user(u))
-                };
-                match account {
-                    Some(a) if a.uid != 0 => {
-                        if meta.uid == a.uid {
-                            (a.uid, meta.gid, 0o600)
-                        } else if meta.uid == 0 {
-                            (0, a.gid, 0o640)
-                        } else {
-                            (a.uid, a.gid, 0o600)
-                        }
+            Some((_, app)) => match service_account(&d, app, &users) {
+                Some(a) if a.uid != 0 => {
+                    if meta.uid == a.uid {
+                        (a.uid, meta.gid, 0o600)
+                    } else if meta.uid == 0 {
+                        (0, a.gid, 0o640)
+                    } else {
+                        (a.uid, a.gid, 0o600)
                     }
-                    _ => (0, if meta.uid == 0 { meta.gid } else { 0 }, 0o600),
                 }
-            }
+                _ => (0, if meta.uid == 0 { meta.gid } else { 0 }, 0o600),
+            },
         };
         if (uid, gid) != (meta.uid, meta.gid) {
             intents.push(Intent::Chown {

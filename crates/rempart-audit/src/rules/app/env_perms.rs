@@ -2,10 +2,10 @@
 
 use super::env::AppEnvs;
 use super::strength::secret_kind;
-use crate::host::Users;
+use crate::host::{User, Users};
 use crate::model::{Evidence, Family, Level, Severity};
 use crate::rule::{Ctx, Outcome, Rule, RuleDoc};
-use crate::rules::services::discovery::Discovery;
+use crate::rules::services::discovery::{App, Discovery};
 
 pub const RULE: Rule = Rule {
     id: "APP-ENV-PERMS",
@@ -42,6 +42,23 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// The account an application's services run as, when it is a fixed one: `None` for a
+/// DynamicUser= service (its uid changes at every start) or a user the host does not know.
+pub fn service_account<'a>(d: &Discovery, app: &App, users: &'a Users) -> Option<&'a User> {
+    if dynamic_user(d, app) {
+        return None;
+    }
+    app.user.as_deref().and_then(|u| users.user(u))
+}
+
+/// Whether one of the application's units runs with DynamicUser=.
+pub fn dynamic_user(d: &Discovery, app: &App) -> bool {
+    d.units
+        .iter()
+        .filter(|u| app.units.contains(&u.unit.name))
+        .any(|u| u.dynamic_user())
+}
+
 fn check(ctx: &Ctx) -> Outcome {
     let d = ctx.fact::<Discovery>();
     let envs = ctx.fact::<AppEnvs>();
@@ -53,16 +70,8 @@ fn check(ctx: &Ctx) -> Outcome {
     for (i, env) in envs.apps.iter().enumerate() {
         let app = &d.apps[i];
         errors.extend(env.errors.iter().cloned());
-        let dynamic = d
-            .units
-            .iter()
-            .filter(|u| app.units.contains(&u.unit.name))
-            .any(|u| u.dynamic_user());
-        let account = if dynamic {
-            None
-        } else {
-            app.user.as_deref().and_then(|u| users.user(u))
-        };
+        let dynamic = dynamic_user(&d, app);
+        let account = service_account(&d, app, &users);
         for f in &env.files {
             let in_app = f.path.starts_with(&format!("{}/", app.dir));
             let has_secret = f.entries.iter().any(|e| {

@@ -59,34 +59,7 @@ fn check(ctx: &Ctx) -> Outcome {
                 .expected("Prod"),
         ),
     }
-    let off =
-        |d: &super::apache::Directive| d.arg(0).is_some_and(|v| v.eq_ignore_ascii_case("off"));
-    match cfg.server_last("ServerSignature") {
-        Some(d) if off(d) => {}
-        Some(d) => bad.push(
-            d.evidence()
-                .key("ServerSignature")
-                .actual(d.arg(0).unwrap_or(""))
-                .expected("Off"),
-        ),
-        None => bad.push(
-            Evidence::file(MAIN_FILE)
-                .key("ServerSignature")
-                .actual("unset (On)")
-                .expected("Off"),
-        ),
-    }
-    for vh in cfg.vhosts() {
-        if let Some(d) = vh.last("ServerSignature").filter(|d| !off(d)) {
-            bad.push(
-                d.evidence()
-                    .key("ServerSignature")
-                    .actual(d.arg(0).unwrap_or(""))
-                    .expected("Off")
-                    .note(format!("in virtual host {}", vh.name())),
-            );
-        }
-    }
+    bad.extend(cfg.not_off("ServerSignature"));
     if bad.is_empty() {
         Outcome::pass("ServerTokens Prod and ServerSignature Off")
     } else {

@@ -1,7 +1,7 @@
 //! WEB-APACHE-TRACE: the HTTP TRACE method is refused (`TraceEnable Off`).
 
-use super::apache::{Apache, MAIN_FILE};
-use crate::model::{Evidence, Family, Level, Severity};
+use super::apache::Apache;
+use crate::model::{Family, Level, Severity};
 use crate::rule::{Ctx, Outcome, Rule, RuleDoc};
 
 pub const RULE: Rule = Rule {
@@ -36,35 +36,7 @@ fn check(ctx: &Ctx) -> Outcome {
         Ok(c) => c,
         Err(o) => return o,
     };
-    let off =
-        |d: &super::apache::Directive| d.arg(0).is_some_and(|v| v.eq_ignore_ascii_case("off"));
-    let mut bad = Vec::new();
-    match cfg.server_last("TraceEnable") {
-        Some(d) if off(d) => {}
-        Some(d) => bad.push(
-            d.evidence()
-                .key("TraceEnable")
-                .actual(d.arg(0).unwrap_or(""))
-                .expected("Off"),
-        ),
-        None => bad.push(
-            Evidence::file(MAIN_FILE)
-                .key("TraceEnable")
-                .actual("unset (On)")
-                .expected("Off"),
-        ),
-    }
-    for vh in cfg.vhosts() {
-        if let Some(d) = vh.last("TraceEnable").filter(|d| !off(d)) {
-            bad.push(
-                d.evidence()
-                    .key("TraceEnable")
-                    .actual(d.arg(0).unwrap_or(""))
-                    .expected("Off")
-                    .note(format!("in virtual host {}", vh.name())),
-            );
-        }
-    }
+    let bad = cfg.not_off("TraceEnable");
     if bad.is_empty() {
         Outcome::pass("TraceEnable Off")
     } else {

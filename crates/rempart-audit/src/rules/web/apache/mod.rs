@@ -138,6 +138,40 @@ impl ApacheConfig {
         self.tree.iter().rev().find(|d| !d.section && d.is(name))
     }
 
+    /// Evidence wherever a directive whose default is On is not `Off`: unset or on at server
+    /// level, or turned back on in a virtual host (`ServerSignature`, `TraceEnable`).
+    pub fn not_off(&self, name: &str) -> Vec<crate::model::Evidence> {
+        let off = |d: &Directive| d.arg(0).is_some_and(|v| v.eq_ignore_ascii_case("off"));
+        let mut bad = Vec::new();
+        match self.server_last(name) {
+            Some(d) if off(d) => {}
+            Some(d) => bad.push(
+                d.evidence()
+                    .key(name)
+                    .actual(d.arg(0).unwrap_or(""))
+                    .expected("Off"),
+            ),
+            None => bad.push(
+                crate::model::Evidence::file(MAIN_FILE)
+                    .key(name)
+                    .actual("unset (On)")
+                    .expected("Off"),
+            ),
+        }
+        for vh in self.vhosts() {
+            if let Some(d) = vh.last(name).filter(|d| !off(d)) {
+                bad.push(
+                    d.evidence()
+                        .key(name)
+                        .actual(d.arg(0).unwrap_or(""))
+                        .expected("Off")
+                        .note(format!("in virtual host {}", vh.name())),
+                );
+            }
+        }
+        bad
+    }
+
     pub fn vhosts(&self) -> impl Iterator<Item = VHost<'_>> {
         self.tree
             .iter()
