@@ -55,4 +55,31 @@ impl Includes {
             }
         }
     }
+
+    /// Read and parse `path` at `depth`: `None` when it cannot be read or parsed (the reason is
+    /// then in `problems`). On success `path` is on `stack`; the caller pops it once the
+    /// file's own includes are expanded.
+    pub fn open<T>(
+        &mut self,
+        host: &Host,
+        path: &str,
+        depth: usize,
+        parse: impl FnOnce(&str, &str) -> Result<T, (u32, String)>,
+    ) -> Option<T> {
+        let text = self.read(host, path, depth)?;
+        match parse(path, &text) {
+            Ok(t) => {
+                self.stack.push(path.to_string());
+                Some(t)
+            }
+            Err((line, message)) => {
+                self.problems.push(ParseProblem {
+                    path: path.to_string(),
+                    line: Some(line),
+                    message,
+                });
+                None
+            }
+        }
+    }
 }

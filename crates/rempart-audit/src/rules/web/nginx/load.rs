@@ -47,21 +47,10 @@ pub fn load(host: &Host, prefix: &str, main: &str) -> NginxConfig {
 
 impl Loader<'_> {
     fn file(&mut self, path: &str, depth: usize) -> Vec<Directive> {
-        let Some(text) = self.inc.read(self.host, path, depth) else {
+        let parse = |p: &str, t: &str| lexer::parse(p, t).map_err(|e| (e.line, e.message));
+        let Some(parsed) = self.inc.open(self.host, path, depth, parse) else {
             return Vec::new();
         };
-        let parsed = match lexer::parse(path, &text) {
-            Ok(t) => t,
-            Err(e) => {
-                self.inc.problems.push(ParseProblem {
-                    path: path.to_string(),
-                    line: Some(e.line),
-                    message: e.message,
-                });
-                return Vec::new();
-            }
-        };
-        self.inc.stack.push(path.to_string());
         let out = self.process(parsed, depth);
         self.inc.stack.pop();
         out
