@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         for f in fs.borrow_mut().iter_mut() {
             for line in text.split('\n') {
                 for time in [None, Some(clock.now())] {
-                    if let Some(fl) = f.examine(&Input { text: line, time }, &clock) {
+                    if let Some(fl) = f.examine(&Input::new(line, time), &clock) {
                         assert!(!fl.host.to_string().is_empty());
                     }
                 }

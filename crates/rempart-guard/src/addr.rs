@@ -67,16 +67,88 @@ pub fn parse_ip(token: &str) -> Option<IpAddr> {
             return None;
         }
     }
-    if !b
-        .iter()
-        .all(|c| c.is_ascii_hexdigit() || *c == b':' || *c == b'.')
-        || !t.contains(':')
-    {
-        return None;
+    parse_v6(b).map(|v6| canonical(IpAddr::V6(v6)))
+}
+
+/// IPv6 text as `std` reads it (groups of 1 to 4 hex digits, one `::` standing for at least
+/// one zero group, a dotted IPv4 as the last 32 bits), in one pass without backtracking: the
+/// standard parser is generic and tries alternatives.
+fn parse_v6(b: &[u8]) -> Option<Ipv6Addr> {
+    let mut groups = [0u16; 8];
+    let mut n = 0;
+    // Where `::` stands, as a count of groups before it.
+    let mut gap: Option<usize> = None;
+    let mut i = 0;
+    if b.starts_with(b"::") {
+        gap = Some(0);
+        i = 2;
+        if i == b.len() {
+            return Some(Ipv6Addr::UNSPECIFIED);
+        }
     }
-    Ipv6Addr::from_str(t)
-        .ok()
-        .map(|v6| canonical(IpAddr::V6(v6)))
+    loop {
+        let start = i;
+        let mut v: u16 = 0;
+        while i < b.len() && i - start < 4 {
+            let d = match b[i] {
+                c @ b'0'..=b'9' => c - b'0',
+                c @ b'a'..=b'f' => c - b'a' + 10,
+                c @ b'A'..=b'F' => c - b'A' + 10,
+                _ => break,
+            };
+            v = (v << 4) | u16::from(d);
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            // The last 32 bits as a dotted quad: two groups, and the end of the text.
+            if n > 6 {
+                return None;
+            }
+            let v4 = parse_v4(&b[start..])?.octets();
+            groups[n] = u16::from_be_bytes([v4[0], v4[1]]);
+            groups[n + 1] = u16::from_be_bytes([v4[2], v4[3]]);
+            n += 2;
+            break;
+        }
+        if n == 8 {
+            return None;
+        }
+        groups[n] = v;
+        n += 1;
+        if i == b.len() {
+            break;
+        }
+        if b[i] != b':' {
+            return None;
+        }
+        i += 1;
+        if b.get(i) == Some(&b':') {
+            if gap.is_some() {
+                return None;
+            }
+            gap = Some(n);
+            i += 1;
+            if i == b.len() {
+                break;
+            }
+        } else if i == b.len() {
+            return None;
+        }
+    }
+    match gap {
+        None if n == 8 => Some(Ipv6Addr::from(groups)),
+        Some(at) if n <= 7 => {
+            let mut out = [0u16; 8];
+            out[..at].copy_from_slice(&groups[..at]);
+            let tail = n - at;
+            out[8 - tail..].copy_from_slice(&groups[at..n]);
+            Some(Ipv6Addr::from(out))
+        }
+        _ => None,
+    }
 }
 
 /// Dotted-quad IPv4 without leading zeros, exactly the whole input.
@@ -389,6 +461,32 @@ mod tests {
             let ours = parse_ip(&s);
             let std = Ipv4Addr::from_str(&s).ok().map(IpAddr::V4);
             prop_assert_eq!(ours, std);
+        }
+
+        #[test]
+        fn ipv6_fast_parser_agrees_with_std(s in "[0-9a-fA-F:.]{0,41}") {
+            let ours = parse_v6(s.as_bytes());
+            let std = Ipv6Addr::from_str(&s).ok();
+            prop_assert_eq!(ours, std, "{}", s);
+        }
+
+        #[test]
+        fn ipv6_fast_parser_agrees_with_std_on_near_addresses(
+            groups in proptest::collection::vec("[0-9a-f]{0,5}", 0..10),
+            gap in 0usize..10,
+            v4 in proptest::option::of("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,4}"),
+        ) {
+            let mut s = String::new();
+            for (k, g) in groups.iter().enumerate() {
+                if k > 0 { s.push(':'); }
+                if k == gap { s.push(':'); }
+                s.push_str(g);
+            }
+            if let Some(v4) = v4 {
+                s.push(':');
+                s.push_str(&v4);
+            }
+            prop_assert_eq!(parse_v6(s.as_bytes()), Ipv6Addr::from_str(&s).ok(), "{}", s);
         }
 
         #[test]

@@ -58,10 +58,10 @@ pub fn replay<R: Read>(
             report.lines += 1;
             report.truncated += u64::from(raw.truncated);
             let text = raw.text();
-            let input = Input {
-                text: &text,
-                time: journal.then(|| clock.now()),
-            };
+            let mut input = Input::new(&text, journal.then(|| clock.now()));
+            if targets.len() > 1 {
+                input = input.split();
+            }
             for &idx in targets {
                 let fed = engine.feed(idx, &input, clock, now.max(Timestamp::UNIX_EPOCH));
                 let (Some(failure), Some(outcome)) = (fed.failure, fed.outcome) else {

@@ -109,6 +109,7 @@ fn run_file(file: &str, filter: &str) -> FileResult {
     let mut file_opts = Map::new();
     let mut sets = vec![file_opts.clone()];
     let mut instances: BTreeMap<String, Box<dyn Filter>> = BTreeMap::new();
+    let mut twins: BTreeMap<String, Box<dyn Filter>> = BTreeMap::new();
     let mut pending: Option<Map<String, Value>> = None;
     let mut res = FileResult {
         cases: 0,
@@ -154,11 +155,25 @@ fn run_file(file: &str, filter: &str) -> FileResult {
                 };
                 builtin.build(&fo).unwrap()
             });
-            let input = Input {
-                text: line,
-                time: journal.then(|| clock.now()),
-            };
+            let input = Input::new(line, journal.then(|| clock.now()));
             let got = f.examine(&input, &clock);
+            // The same line split beforehand (as `guard test` does on its reading thread)
+            // gives the same answer to a twin instance of the filter.
+            let twin = twins.entry(key_of(opts)).or_insert_with(|| {
+                let fo = FilterOptions {
+                    mode: mode
+                        .filter(|_| !builtin.modes.is_empty())
+                        .map(str::to_string),
+                    path_prefix: None,
+                };
+                builtin.build(&fo).unwrap()
+            });
+            let split = input.presplit(filters::syslog::spans(line, journal));
+            assert_eq!(
+                twin.examine(&split, &clock),
+                got,
+                "{filter} line {lno}: a pre-split line is judged differently"
+            );
             if constraint.is_some_and(|c| !eval(c, filter, opts)) {
                 continue;
             }

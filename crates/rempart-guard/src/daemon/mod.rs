@@ -237,16 +237,12 @@ impl Daemon {
         } = self;
         let before = files.stats;
         files.read(&mut |consumers, text| {
+            let mut input = Input::line(text);
+            if consumers.len() > 1 {
+                input = input.split();
+            }
             for &idx in consumers {
-                feed(
-                    engine,
-                    metrics,
-                    idx,
-                    &Input { text, time: None },
-                    clock,
-                    now,
-                    decisions,
-                );
+                feed(engine, metrics, idx, &input, clock, now, decisions);
             }
         });
         let after = files.stats;
@@ -290,10 +286,10 @@ impl Daemon {
         let alive = src.read(&mut |e| {
             n += 1;
             let line = e.line();
-            let input = Input {
-                text: &line,
-                time: Some(e.time.unwrap_or(now)),
-            };
+            let mut input = Input::new(&line, Some(e.time.unwrap_or(now)));
+            if consumers.len() > 1 {
+                input = input.split();
+            }
             for (idx, m) in consumers {
                 if e.selected_by(m) {
                     feed(engine, metrics, *idx, &input, clock, now, decisions);

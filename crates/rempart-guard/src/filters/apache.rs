@@ -7,7 +7,6 @@
 //! a `[client ...]` inside the message (a requested path) is never read.
 
 use super::access;
-use super::syslog;
 use super::{Builtin, Failure, Filter, FilterError, FilterOptions, Input, Sample};
 use crate::addr::{self, Host};
 use crate::time::{self, Clock};
@@ -63,7 +62,7 @@ fn split_error_line<'a>(input: &Input<'a>, clock: &Clock) -> Option<ErrorLine<'a
         let t = time::apache(clock, &r[..close]).map(|(t, _)| t);
         (&r[close + 1..], t)
     } else {
-        let env = syslog::parse(line, input.time.is_some())?;
+        let env = input.envelope()?;
         (env.msg, env.timestamp(clock))
     };
     if input.time.is_some() {

@@ -39,12 +39,45 @@ pub struct Input<'a> {
     /// The time the source knows for the line (the journal's); `None` for plain files, whose
     /// lines carry their own time.
     pub time: Option<Timestamp>,
+    /// The line's syslog split (`syslog::parse(text, time.is_some())`) when the caller made it
+    /// already: once per line for every jail, or on the thread that reads ahead. `None`: not
+    /// made, filters split the line themselves.
+    pub syslog: Option<Option<syslog::Envelope<'a>>>,
 }
 
 impl<'a> Input<'a> {
     /// A line from a plain log file.
     pub fn line(text: &'a str) -> Input<'a> {
-        Input { text, time: None }
+        Input::new(text, None)
+    }
+
+    /// A line and the time its source gives it.
+    pub fn new(text: &'a str, time: Option<Timestamp>) -> Input<'a> {
+        Input {
+            text,
+            time,
+            syslog: None,
+        }
+    }
+
+    /// The line with its syslog split already made from `spans` (see [`syslog::spans`]).
+    pub fn presplit(mut self, spans: Option<syslog::Spans>) -> Input<'a> {
+        self.syslog = Some(spans.and_then(|s| s.envelope(self.text)));
+        self
+    }
+
+    /// The line with its syslog split made now, for callers handing it to several filters.
+    pub fn split(mut self) -> Input<'a> {
+        self.syslog = Some(syslog::parse(self.text, self.time.is_some()));
+        self
+    }
+
+    /// The line's syslog envelope: the one given, else split now.
+    pub fn envelope(&self) -> Option<syslog::Envelope<'a>> {
+        match self.syslog {
+            Some(e) => e,
+            None => syslog::parse(self.text, self.time.is_some()),
+        }
     }
 }
 
@@ -237,7 +270,7 @@ mod tests {
             for mut f in all_filters() {
                 for l in &lines {
                     let _ = f.examine(&Input::line(l), &c);
-                    let _ = f.examine(&Input { text: l, time: Some(c.now()) }, &c);
+                    let _ = f.examine(&Input::new(l, Some(c.now())), &c);
                 }
             }
         }

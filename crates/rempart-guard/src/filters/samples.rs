@@ -120,9 +120,9 @@ pub fn run_samples(b: &Builtin) -> Vec<SampleResult> {
             };
             let time = s.journal.then_some(now);
             if let Some(prev) = s.after {
-                let _ = f.examine(&Input { text: prev, time }, &clock);
+                let _ = f.examine(&Input::new(prev, time), &clock);
             }
-            let got = f.examine(&Input { text: s.line, time }, &clock);
+            let got = f.examine(&Input::new(s.line, time), &clock);
             let got = got.map(|f| (f.host.to_string(), f.time.map(|t| t.to_string())));
             let problem = check(s, got.as_ref());
             SampleResult {

@@ -3,16 +3,63 @@
 //! host an attacker typed into a user name (which comes earlier) is never the one returned.
 
 use crate::addr::{self, Host};
-use memchr::memmem::{Finder, FinderRev};
+use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
 /// A forward substring searcher built once.
 pub type Needle = LazyLock<Finder<'static>>;
-/// A backward substring searcher built once.
-pub type NeedleRev = LazyLock<FinderRev<'static>>;
 
-static FROM_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" from "));
-static PORT_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" port "));
+/// A literal searched from the right by one of its bytes (the pivot, chosen rare): messages are
+/// a few dozen bytes, where a `memrchr` and a compare beat a general searcher. Occurrences do
+/// not overlap, as with `memchr::memmem::FinderRev`'s iterator.
+#[derive(Debug, Clone, Copy)]
+pub struct Rev {
+    lit: &'static [u8],
+    pivot: usize,
+}
+
+impl Rev {
+    /// `lit` searched by its byte at `pivot` (clamped into the literal).
+    pub const fn new(lit: &'static [u8], pivot: usize) -> Rev {
+        let pivot = if pivot < lit.len() {
+            pivot
+        } else {
+            lit.len().saturating_sub(1)
+        };
+        Rev { lit, pivot }
+    }
+
+    /// Offset of the last occurrence in `hay`.
+    pub fn rfind(&self, hay: &[u8]) -> Option<usize> {
+        self.rfind_iter(hay).next()
+    }
+
+    /// Offsets of the occurrences in `hay`, last first.
+    pub fn rfind_iter<'h>(&self, hay: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+        let Rev { lit, pivot } = *self;
+        // The last start a match may have: it must end within `hay[..limit]`.
+        let mut limit = hay.len();
+        std::iter::from_fn(move || {
+            if lit.is_empty() {
+                return None;
+            }
+            let tail = lit.len() - pivot;
+            let mut end = (limit + 1).checked_sub(tail)?;
+            while let Some(p) = memchr::memrchr(lit[pivot], &hay[..end]) {
+                end = p;
+                let start = p.checked_sub(pivot)?;
+                if &hay[start..start + lit.len()] == lit {
+                    limit = start;
+                    return Some(start);
+                }
+            }
+            None
+        })
+    }
+}
+
+const FROM_REV: Rev = Rev::new(b" from ", 1);
+const PORT_REV: Rev = Rev::new(b" port ", 1);
 
 /// Byte offset of the first `c` in `s`.
 #[inline]
@@ -177,6 +224,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn rev_finds_what_memmem_finds(hay in "[ a-z]{0,60}", lit in "[ a-z]{1,6}", pivot in 0usize..8) {
+            let lit: &'static [u8] = Box::leak(lit.into_bytes().into_boxed_slice());
+            let ours: Vec<usize> = Rev::new(lit, pivot).rfind_iter(hay.as_bytes()).collect();
+            let finder = memchr::memmem::FinderRev::new(lit);
+            let theirs: Vec<usize> = finder.rfind_iter(hay.as_bytes()).collect();
+            prop_assert_eq!(ours, theirs);
+        }
+
         #[test]
         fn scanners_never_panic(s in ".{0,100}") {
             let _ = last_from(&s);

@@ -15,23 +15,22 @@
 //! connection then ends in failure, or when attempts name several users.
 
 use super::scan::{self, host_after, host_at_end, host_at_end_raw, last_from};
-use super::syslog::{self, Envelope};
+use super::syslog::Envelope;
 use super::tracker::Tracker;
 use super::{Builtin, Failure, Filter, FilterError, FilterOptions, Input, Sample};
 use crate::addr::Host;
 use crate::time::Clock;
-use memchr::memmem::{Finder, FinderRev};
-use scan::{Needle, NeedleRev};
+use memchr::memmem::Finder;
+use scan::{Needle, Rev};
 use std::sync::LazyLock;
 
 static CLIENT_USER: Needle = LazyLock::new(|| Finder::new(b", client user \""));
-static NOT_ALLOWED: NeedleRev = LazyLock::new(|| FinderRev::new(b" not allowed because "));
-static FROM_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" from "));
+const NOT_ALLOWED: Rev = Rev::new(b" not allowed because ", 13);
+const FROM_REV: Rev = Rev::new(b" from ", 1);
 static CHANGE_USER: Needle =
     LazyLock::new(|| Finder::new(b": Change of username or service not allowed"));
-static PAM_AUTH_FAIL: Needle =
-    LazyLock::new(|| Finder::new(b"(sshd:auth): authentication failure;"));
-static RHOST_REV: NeedleRev = LazyLock::new(|| FinderRev::new(b" rhost="));
+const PAM_AUTH_FAIL: &str = "(sshd:auth): authentication failure;";
+const RHOST_REV: Rev = Rev::new(b" rhost=", 6);
 static RUSER: Needle = LazyLock::new(|| Finder::new(b" ruser="));
 
 /// The built-in `sshd` filter.
@@ -195,8 +194,13 @@ impl Sshd {
         let r = m.strip_prefix("Failed ")?;
         let (method, r) = scan::token(r);
         let r = r.strip_prefix(" for ")?;
-        // hostbased info quotes client-chosen names: never search it.
-        let r = match CLIENT_USER.find(r.as_bytes()) {
+        // hostbased info quotes client-chosen names after the address: never search it. Only
+        // hostbased lines carry it, so a user name spelling `, client user "` in a password
+        // failure cannot cut the daemon's own `from HOST port N` off.
+        let r = match CLIENT_USER
+            .find(r.as_bytes())
+            .filter(|_| method == "hostbased")
+        {
             Some(i) => &r[..i],
             None => r,
         };
@@ -485,10 +489,13 @@ fn pam_message(m: &str) -> Option<(Ev, &'static str)> {
 /// `pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=R rhost=H
 /// [user=U]`: not a failure alone (another PAM module may still accept), it names the user.
 fn pam_unix(m: &str) -> Option<(Ev, &'static str)> {
-    let at = PAM_AUTH_FAIL.find(m.as_bytes())?;
-    if !m[..at]
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    // `MODULE(sshd:auth): authentication failure;` with a module name of word characters: the
+    // first `(` opens the service.
+    let at = scan::find_byte(m, b'(')?;
+    if !m[at..].starts_with(PAM_AUTH_FAIL)
+        || !m[..at]
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_')
     {
         return None;
     }
@@ -561,7 +568,7 @@ fn is_sshd_tag(tag: &str) -> bool {
 
 impl Filter for Sshd {
     fn examine(&mut self, input: &Input<'_>, clock: &Clock) -> Option<Failure> {
-        let env: Envelope<'_> = syslog::parse(input.text, input.time.is_some())?;
+        let env: Envelope<'_> = input.envelope()?;
         if !is_sshd_tag(env.tag) {
             return None;
         }
@@ -596,6 +603,12 @@ const SAMPLES: &[Sample] = &[
         "2025-06-14T09:15:05Z",
     )
     .about("a user name carrying a fake `from` clause does not move the blame"),
+    Sample::hit(
+        "Jun 14 09:15:05 web1 sshd[4245]: Failed password for invalid user x from 192.0.2.66 port 1 , client user \"y from 203.0.113.9 port 5555 ssh2",
+        "203.0.113.9",
+        "2025-06-14T09:15:05Z",
+    )
+    .about("a user name spelling hostbased's `, client user` does not cut the daemon's address off"),
     Sample::hit(
         "Jun 14 09:15:06 web1 sshd[4246]: error: maximum authentication attempts exceeded for root from 203.0.113.10 port 49940 ssh2 [preauth]",
         "203.0.113.10",

@@ -52,6 +52,68 @@ impl Envelope<'_> {
     }
 }
 
+/// Where an envelope's parts lie in its line: a line split on one thread travels to a filter on
+/// another with its split, and is not parsed twice. Offsets are checked again when turned back
+/// into an [`Envelope`], so spans applied to the wrong line give `None`, never a panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spans {
+    time: Option<(TimeFormat, u32, u32)>,
+    host: (u32, u32),
+    tag: (u32, u32),
+    pid: Option<u32>,
+    msg: u32,
+}
+
+/// Offset and end of `part` inside `line` (`(0, 0)` for an empty part, which may be a literal).
+fn span(line: &str, part: &str) -> (u32, u32) {
+    if part.is_empty() {
+        return (0, 0);
+    }
+    let start = (part.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    let start = u32::try_from(start).unwrap_or(u32::MAX);
+    (start, start.saturating_add(part.len() as u32))
+}
+
+impl Spans {
+    /// The spans of `env`, which was split from `line`.
+    pub fn of(line: &str, env: &Envelope<'_>) -> Spans {
+        Spans {
+            time: env.time.map(|(f, t)| {
+                let (a, b) = span(line, t);
+                (f, a, b)
+            }),
+            host: span(line, env.host),
+            tag: span(line, env.tag),
+            pid: env.pid,
+            msg: if env.msg.is_empty() {
+                line.len() as u32
+            } else {
+                span(line, env.msg).0
+            },
+        }
+    }
+
+    /// The envelope these spans describe in `line`.
+    pub fn envelope<'a>(&self, line: &'a str) -> Option<Envelope<'a>> {
+        let get = |(a, b): (u32, u32)| line.get(a as usize..b as usize);
+        Some(Envelope {
+            time: match self.time {
+                Some((f, a, b)) => Some((f, get((a, b))?)),
+                None => None,
+            },
+            host: get(self.host)?,
+            tag: get(self.tag)?,
+            pid: self.pid,
+            msg: line.get(self.msg as usize..)?,
+        })
+    }
+}
+
+/// Splits `line` as [`parse`] does and keeps only where the parts lie.
+pub fn spans(line: &str, time_optional: bool) -> Option<Spans> {
+    parse(line, time_optional).map(|e| Spans::of(line, &e))
+}
+
 /// Length of a BSD syslog time at the start of `s` (`Mmm dd HH:MM:SS[.frac]`), checked for shape
 /// only.
 fn bsd_len(s: &[u8]) -> Option<usize> {
@@ -300,6 +362,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn spans_give_back_the_same_envelope(
+            s in "(<1[0-9]>1 )?([A-Z][a-z]{2} [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] |2024-0[1-9]-1[0-9]T1[0-9]:00:0[0-9](\\.[0-9]{1,6})?(Z|\\+02:00)? )?([a-z0-9.-]{1,12} )?\\[?[a-z/-]{1,10}(\\[[0-9]{1,6}\\])?\\]?:? {0,2}[ -~\u{feff}]{0,40}",
+            opt: bool,
+        ) {
+            let direct = parse(&s, opt);
+            let via = spans(&s, opt).and_then(|sp| sp.envelope(&s));
+            prop_assert_eq!(direct, via);
+        }
+
+        #[test]
+        fn spans_on_another_line_never_panic(a in ".{0,80}", b in ".{0,80}", opt: bool) {
+            if let Some(sp) = spans(&a, opt) {
+                let _ = sp.envelope(&b);
+            }
+        }
+
         #[test]
         fn never_panics(s in ".{0,120}", opt: bool) {
             if let Some(e) = parse(&s, opt) {

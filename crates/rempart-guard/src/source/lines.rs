@@ -173,12 +173,24 @@ impl<R: Read> LineReader<R> {
     }
 }
 
-/// A batch of lines read ahead by [`read_ahead`]: valid UTF-8 text and where each line ends.
-#[derive(Debug, Default)]
-struct Batch {
+/// A batch of lines read ahead by [`read_ahead_with`]: valid UTF-8 text, where each line ends,
+/// and what the reading thread prepared for each line.
+#[derive(Debug)]
+struct Batch<P> {
     text: String,
     /// (end offset in `text`, cut for being too long) per line.
     ends: Vec<(usize, bool)>,
+    prepared: Vec<P>,
+}
+
+impl<P> Default for Batch<P> {
+    fn default() -> Self {
+        Batch {
+            text: String::new(),
+            ends: Vec::new(),
+            prepared: Vec::new(),
+        }
+    }
 }
 
 const BATCH_LINES: usize = 4096;
@@ -190,9 +202,24 @@ pub fn read_ahead<R: Read + Send + 'static>(
     reader: R,
     mut on_line: impl FnMut(&str, bool),
 ) -> io::Result<()> {
+    read_ahead_with(reader, |_| (), |line, cut, _| on_line(line, cut))
+}
+
+/// [`read_ahead`], with `prepare` run on the reading thread for each line: work that needs no
+/// state (splitting a syslog envelope) moves off the thread that matches, and its result comes
+/// to `on_line` with the line.
+pub fn read_ahead_with<R, P>(
+    reader: R,
+    prepare: impl Fn(&str) -> P + Send + 'static,
+    mut on_line: impl FnMut(&str, bool, &P),
+) -> io::Result<()>
+where
+    R: Read + Send + 'static,
+    P: Send + 'static,
+{
     use std::sync::mpsc;
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Batch>>(4);
-    let (back_tx, back_rx) = mpsc::channel::<Batch>();
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Batch<P>>>(4);
+    let (back_tx, back_rx) = mpsc::channel::<Batch<P>>();
     let worker = std::thread::Builder::new()
         .name("read-ahead".into())
         .spawn(move || {
@@ -201,6 +228,7 @@ pub fn read_ahead<R: Read + Send + 'static>(
             loop {
                 let mut b = back_rx.try_recv().unwrap_or_default();
                 b.ends.clear();
+                b.prepared.clear();
                 raw.clear();
                 let mut ends = std::mem::take(&mut b.ends);
                 let mut done = false;
@@ -234,7 +262,21 @@ pub fn read_ahead<R: Read + Send + 'static>(
                         }
                     }
                 }
-                if !ends.is_empty() && tx.send(Ok(Batch { text, ends })).is_err() {
+                let mut prepared = std::mem::take(&mut b.prepared);
+                let mut start = 0;
+                for &(end, _) in &ends {
+                    prepared.push(prepare(&text[start..end]));
+                    start = end;
+                }
+                if !ends.is_empty()
+                    && tx
+                        .send(Ok(Batch {
+                            text,
+                            ends,
+                            prepared,
+                        }))
+                        .is_err()
+                {
                     return;
                 }
                 if done {
@@ -247,8 +289,8 @@ pub fn read_ahead<R: Read + Send + 'static>(
         match batch {
             Ok(b) => {
                 let mut start = 0;
-                for &(end, cut) in &b.ends {
-                    on_line(&b.text[start..end], cut);
+                for (&(end, cut), p) in b.ends.iter().zip(&b.prepared) {
+                    on_line(&b.text[start..end], cut, p);
                     start = end;
                 }
                 let _ = back_tx.send(b);
