@@ -111,15 +111,24 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("WEB-TRAEFIK-API-INSECURE", web::traefik::api_insecure),
     ("WEB-TRAEFIK-REDIRECT", web::traefik::redirect),
     ("WEB-TRAEFIK-HEADERS", web::traefik_middlewares::headers),
-    ("WEB-TRAEFIK-RATE-LIMIT", web::traefik_middlewares::rate_limit),
+    (
+        "WEB-TRAEFIK-RATE-LIMIT",
+        web::traefik_middlewares::rate_limit,
+    ),
     ("WEB-CERT-KEY-PERMS", web::cert_key_perms),
     // app
     ("APP-DJANGO-DEBUG", app::django_debug),
     ("APP-ENV-PERMS", app::env_perms),
     // containers
     ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
-    ("CTR-GRAFANA-ANONYMOUS", containers::monitoring::grafana_anonymous),
-    ("CTR-PROMETHEUS-ADMIN-API", containers::monitoring::prometheus_admin_api),
+    (
+        "CTR-GRAFANA-ANONYMOUS",
+        containers::monitoring::grafana_anonymous,
+    ),
+    (
+        "CTR-PROMETHEUS-ADMIN-API",
+        containers::monitoring::prometheus_admin_api,
+    ),
     ("CTR-IMAGE-LATEST", containers::images::image_latest),
     // logging
     ("LOG-ROTATE-APP", logging::rotate_app),

@@ -103,7 +103,11 @@ fn pin_line(line: &str, old: &str, pinned: &str) -> Option<String> {
         return None;
     }
     let rest = &v[old.len()..];
-    if rest.chars().next().is_some_and(|c| !matches!(c, '"' | '\'' | ' ' | '\t')) {
+    if rest
+        .chars()
+        .next()
+        .is_some_and(|c| !matches!(c, '"' | '\'' | ' ' | '\t'))
+    {
         return None;
     }
     let at = line.len() - v.len();
@@ -190,10 +194,26 @@ mod tests {
     #[test]
     fn the_digest_is_the_one_of_the_image_latest_names() {
         let s: Store = vec![
-            ("traefik".into(), "traefik:latest".into(), "sha256:new".into()),
-            ("traefik".into(), "traefik:v2.11".into(), "sha256:old".into()),
-            ("traefik".into(), "traefik@sha256:d-old".into(), "sha256:old".into()),
-            ("traefik".into(), "traefik@sha256:d-new".into(), "sha256:new".into()),
+            (
+                "traefik".into(),
+                "traefik:latest".into(),
+                "sha256:new".into(),
+            ),
+            (
+                "traefik".into(),
+                "traefik:v2.11".into(),
+                "sha256:old".into(),
+            ),
+            (
+                "traefik".into(),
+                "traefik@sha256:d-old".into(),
+                "sha256:old".into(),
+            ),
+            (
+                "traefik".into(),
+                "traefik@sha256:d-new".into(),
+                "sha256:new".into(),
+            ),
         ];
         assert_eq!(digest_of(&s, "traefik").as_deref(), Some("sha256:d-new"));
         assert_eq!(digest_of(&s, "postgres"), None);
@@ -202,16 +222,26 @@ mod tests {
     #[test]
     fn image_lines_keep_their_quotes_and_comments() {
         assert_eq!(
-            pin_line("    image: \"traefik:latest\" # edge", "traefik:latest", "traefik@sha256:x")
-                .unwrap(),
+            pin_line(
+                "    image: \"traefik:latest\" # edge",
+                "traefik:latest",
+                "traefik@sha256:x"
+            )
+            .unwrap(),
             "    image: \"traefik@sha256:x\" # edge"
         );
         assert_eq!(
             pin_line("    image: postgres", "postgres", "postgres@sha256:x").unwrap(),
             "    image: postgres@sha256:x"
         );
-        assert_eq!(pin_line("    image: postgresql", "postgres", "p@sha256:x"), None);
-        assert_eq!(pin_line("    build: postgres", "postgres", "p@sha256:x"), None);
+        assert_eq!(
+            pin_line("    image: postgresql", "postgres", "p@sha256:x"),
+            None
+        );
+        assert_eq!(
+            pin_line("    build: postgres", "postgres", "p@sha256:x"),
+            None
+        );
     }
 
     proptest! {

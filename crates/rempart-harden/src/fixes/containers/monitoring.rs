@@ -149,7 +149,10 @@ pub fn prometheus_admin_api(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, Strin
         let (Some(path), Some(line)) = (e.path.as_deref(), e.line) else {
             continue;
         };
-        let Some(flag) = e.actual.as_ref().map(|a| a.to_string().trim_matches('"').to_string())
+        let Some(flag) = e
+            .actual
+            .as_ref()
+            .map(|a| a.to_string().trim_matches('"').to_string())
         else {
             continue;
         };
@@ -224,7 +227,10 @@ mod tests {
             value_to_false("  GF_AUTH_ANONYMOUS_ENABLED: ${ANON:-true}", k),
             None
         );
-        assert_eq!(value_to_false("  GF_AUTH_ANONYMOUS_ENABLED_X: true", k), None);
+        assert_eq!(
+            value_to_false("  GF_AUTH_ANONYMOUS_ENABLED_X: true", k),
+            None
+        );
         assert_eq!(value_to_false("  OTHER: true", k), None);
     }
 
@@ -246,8 +252,14 @@ mod tests {
             .unwrap(),
             "    command: --config.file=/etc/p.yml --x"
         );
-        assert_eq!(without_flags("      - --web.listen-address=:9090", &flags), None);
-        assert_eq!(without_flags("    command: --web.enable-lifecycles", &flags), None);
+        assert_eq!(
+            without_flags("      - --web.listen-address=:9090", &flags),
+            None
+        );
+        assert_eq!(
+            without_flags("    command: --web.enable-lifecycles", &flags),
+            None
+        );
     }
 
     proptest! {

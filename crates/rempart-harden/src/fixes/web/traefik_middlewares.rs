@@ -72,16 +72,13 @@ fn provider_dir(inst: &Instance) -> Result<String, String> {
                 inst.origin
             )
         })?;
-    let dir = file
-        .get("directory")
-        .and_then(Node::str)
-        .ok_or_else(|| {
-            format!(
-                "{}: the file provider reads one file (providers.file.filename), which rempart \
+    let dir = file.get("directory").and_then(Node::str).ok_or_else(|| {
+        format!(
+            "{}: the file provider reads one file (providers.file.filename), which rempart \
                  does not rewrite: add the middleware to it by hand",
-                inst.origin
-            )
-        })?;
+            inst.origin
+        )
+    })?;
     inst.host_path(dir)
         .map(|d| d.trim_end_matches('/').to_string())
         .ok_or_else(|| format!("{}: {dir} is not mounted from the host", inst.origin))
@@ -298,7 +295,11 @@ fn install(
         uid,
         gid,
     });
-    notes.push(format!("entry point(s) {} of {}", eps.join(", "), inst.origin));
+    notes.push(format!(
+        "entry point(s) {} of {}",
+        eps.join(", "),
+        inst.origin
+    ));
     notes.push(restart_note(inst));
     Ok(())
 }
@@ -442,7 +443,9 @@ mod tests {
         }
         let text = middleware_file("R", HEADERS_MIDDLEWARE, HEADERS_BODY);
         let root = tree::from_yaml(&text).unwrap();
-        let h = root.path("http.middlewares.rempart-headers.headers").unwrap();
+        let h = root
+            .path("http.middlewares.rempart-headers.headers")
+            .unwrap();
         assert_eq!(h.get("stsseconds").and_then(Node::str), Some("63072000"));
         assert_eq!(
             h.get("referrerpolicy").and_then(Node::str),
@@ -453,7 +456,9 @@ mod tests {
     #[test]
     fn key_lines_are_found_inside_their_block_only() {
         let t = "entryPoints:\n  web:\n    address: \":80\"\n  websecure:\n    address: \":443\"\n    http:\n      tls: {}\napi:\n  http: x\n";
-        assert_eq!(key_line(t, 3, 4, "http"), Some(6));
+        // From the websecure block (which starts at line 5), not web's (line 3).
+        assert_eq!(key_line(t, 4, 4, "http"), Some(6));
+        assert_eq!(key_line(t, 2, 4, "http"), None);
         assert_eq!(block_start(t, 5, 4), 5);
         assert_eq!(block_start(t, 7, 6), 7);
         assert_eq!(block_start(t, 6, 4), 5);
