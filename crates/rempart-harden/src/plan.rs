@@ -146,11 +146,19 @@ pub fn plan(
 
     // Fixes that insert lines inside a file go last: the line numbers every other fix edits are
     // the audit's, which an insertion above them would shift (appending at the end shifts
-    // nothing). The sort is stable, so the registry's order holds otherwise.
+    // nothing). Among them, the one inserting furthest down a file goes first, so no insertion
+    // shifts the lines a later one counts (two Traefik fixes adding to different entry points
+    // of one static file). The sort is stable, so the registry's order holds otherwise.
     wanted.sort_by_key(|f| {
-        f.intents
+        let first = f
+            .intents
             .iter()
-            .any(|i| matches!(i, Intent::InsertLine { before, .. } if *before != u32::MAX))
+            .filter_map(|i| match i {
+                Intent::InsertLine { before, .. } if *before != u32::MAX => Some(*before),
+                _ => None,
+            })
+            .min();
+        (first.is_some(), std::cmp::Reverse(first.unwrap_or(0)))
     });
     let mut states: BTreeMap<String, (FileState, FileState, Vec<String>)> = BTreeMap::new();
     let mut planned = Vec::new();

@@ -461,16 +461,6 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     ),
     (
         "avmonitoring",
-        "WEB-TRAEFIK-HEADERS",
-        "MANUAL: a headers middleware must be defined and attached to every router, and HSTS or frame options can break the application",
-    ),
-    (
-        "avmonitoring",
-        "WEB-TRAEFIK-RATE-LIMIT",
-        "MANUAL: rate limits depend on the application's traffic",
-    ),
-    (
-        "avmonitoring",
         "APP-ENV-SECRETS",
         "MANUAL: a weak secret must be rotated where it is used too (database role, API provider)",
     ),
@@ -482,7 +472,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "WEB-TRAEFIK-DOCKER-SOCKET",
-        "MANUAL: the Docker provider needs the socket; a filtering socket proxy is an architecture change",
+        "MANUAL: the Docker provider reads labels through the socket; a filtering socket proxy is a new service the guides do not prescribe",
     ),
     (
         "koprogo",
@@ -492,32 +482,17 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "CTR-PRIVILEGED",
-        "MANUAL: what the container needs instead of privileged depends on the image",
+        "MANUAL: what cAdvisor needs instead of privileged (devices, capabilities) is not in the guides",
     ),
     (
         "koprogo",
         "CTR-DOCKER-SOCKET",
-        "MANUAL: the container that mounts the socket usually needs it (socket proxy)",
-    ),
-    (
-        "koprogo",
-        "CTR-IMAGE-LATEST",
-        "MANUAL: which version to pin is the admin's decision",
+        "MANUAL: Traefik's provider and cAdvisor (/var/run, /) need the Docker API; a socket proxy is a new service the guides do not prescribe",
     ),
     (
         "koprogo",
         "CTR-WEAK-ADMIN-PASSWORD",
-        "MANUAL: the password must change in the service's own data too",
-    ),
-    (
-        "koprogo",
-        "CTR-GRAFANA-ANONYMOUS",
-        "MANUAL: anonymous dashboards may be deliberate (a wall screen)",
-    ),
-    (
-        "koprogo",
-        "CTR-PROMETHEUS-ADMIN-API",
-        "MANUAL: removing the flag stops tools that use the admin API",
+        "MANUAL: the compose passwords only seed fresh volumes; the live Grafana/PostgreSQL passwords and their clients must be rotated in the services",
     ),
     (
         "raspberry",

@@ -110,12 +110,26 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("WEB-NGINX-BODY-LIMIT", web::nginx::body_limit),
     ("WEB-TRAEFIK-API-INSECURE", web::traefik::api_insecure),
     ("WEB-TRAEFIK-REDIRECT", web::traefik::redirect),
+    ("WEB-TRAEFIK-HEADERS", web::traefik_middlewares::headers),
+    (
+        "WEB-TRAEFIK-RATE-LIMIT",
+        web::traefik_middlewares::rate_limit,
+    ),
     ("WEB-CERT-KEY-PERMS", web::cert_key_perms),
     // app
     ("APP-DJANGO-DEBUG", app::django_debug),
     ("APP-ENV-PERMS", app::env_perms),
     // containers
     ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
+    (
+        "CTR-GRAFANA-ANONYMOUS",
+        containers::monitoring::grafana_anonymous,
+    ),
+    (
+        "CTR-PROMETHEUS-ADMIN-API",
+        containers::monitoring::prometheus_admin_api,
+    ),
+    ("CTR-IMAGE-LATEST", containers::images::image_latest),
     // logging
     ("LOG-ROTATE-APP", logging::rotate_app),
     ("LOG-DJANGO-DEBUG-LEVEL", logging::django_level),
@@ -154,9 +168,7 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("WEB-NGINX-HEADERS", "add_header is not inherited by a server or location that has add_header of its own, so where the headers must go depends on each site's blocks: add them to every such block by hand (or use an include)"),
     ("WEB-TRAEFIK-DASHBOARD-AUTH", "protecting the dashboard needs credentials (basicAuth users, forwardAuth to an SSO) only the admin can choose: add an authentication middleware to the api@internal router"),
     ("WEB-TRAEFIK-TLS-MIN", "a TLS option (tls.options.default.minVersion: VersionTLS12) lives in the dynamic configuration, whose file provider directory or labels rempart would have to pick: add it by hand"),
-    ("WEB-TRAEFIK-HEADERS", "a headers middleware must be defined in the dynamic configuration and attached to every router (or entry point), and HSTS or frame options can break an application: add it by hand"),
-    ("WEB-TRAEFIK-RATE-LIMIT", "rate limits (average, burst, source criterion behind a CDN) depend on the application's traffic: add a rateLimit middleware by hand"),
-    ("WEB-TRAEFIK-DOCKER-SOCKET", "Traefik's Docker provider needs the socket (or a socket proxy such as tecnativa/docker-socket-proxy): mounting it read-only does not restrict the API, so the fix is an architecture change"),
+    ("WEB-TRAEFIK-DOCKER-SOCKET", "Traefik's Docker provider reads container labels through the socket, so the mount cannot just go; a filtering proxy (tecnativa/docker-socket-proxy with CONTAINERS=1 on an internal network, providers.docker.endpoint pointed at it) is a new service and network the seed guides do not prescribe, and `:ro` does not restrict the API: add the proxy by hand"),
     ("WEB-CERT-EXPIRY", "renewing a certificate needs the CA (certbot renew, or the issuer's process): run it and reload the server"),
     ("WEB-CERT-RENEWAL", "automatic renewal is a certbot timer or cron job tied to the account and challenge type: enable certbot.timer (systemctl enable --now certbot.timer) or Traefik's ACME resolver"),
     // app
@@ -172,13 +184,10 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("APP-DEPS-PINNED", "which versions to pin is the application's decision: `pip freeze > requirements.txt` inside its venv once it runs correctly, then test"),
     ("APP-PYTHON-VENV", "moving an application into a virtual environment means reinstalling its dependencies and changing its unit: python3 -m venv, pip install -r requirements.txt, point ExecStart at venv/bin"),
     // containers
-    ("CTR-PRIVILEGED", "what a privileged container needs instead (cap_add, devices) depends on the image: drop privileged and add the capabilities it really uses, then test"),
-    ("CTR-DOCKER-SOCKET", "the container that mounts the Docker socket usually needs it (Traefik, Watchtower, Portainer): put a filtering socket proxy in between, or remove the mount when unused"),
+    ("CTR-PRIVILEGED", "what a privileged container needs instead depends on the image and the guides do not say (cAdvisor wants /dev/kmsg and read access to cgroups, others a capability): drop privileged, add the devices or cap_add it really uses, then test"),
+    ("CTR-DOCKER-SOCKET", "the containers that mount the socket or a directory holding it need the Docker API (Traefik's provider, cAdvisor's container metrics, Portainer): removing the mount breaks them, and a filtering socket proxy is a new service the seed guides do not prescribe: put one in between, or remove the mount when unused"),
     ("CTR-HOST-NETWORK", "leaving the host network changes how the container is reached (ports must be published, addresses change): switch to a bridge network by hand"),
-    ("CTR-IMAGE-LATEST", "which version to pin is the admin's decision (and a pin needs updating): replace :latest with the tag or digest running today (docker image inspect)"),
-    ("CTR-WEAK-ADMIN-PASSWORD", "a password must be changed in the service's own data too (the database role, Grafana's admin user), not only in the compose file: rotate it on both sides"),
-    ("CTR-GRAFANA-ANONYMOUS", "dashboards shown to anonymous viewers may be deliberate (a wall screen): set GF_AUTH_ANONYMOUS_ENABLED=false, or restrict the org and role, by hand"),
-    ("CTR-PROMETHEUS-ADMIN-API", "removing --web.enable-admin-api stops tools that snapshot or delete series through it: remove the flag by hand once backups do not use it"),
+    ("CTR-WEAK-ADMIN-PASSWORD", "POSTGRES_PASSWORD and GF_SECURITY_ADMIN_PASSWORD only seed a fresh data volume, so editing the compose file does not change the live password, and the clients holding the old one (DATABASE_URL, MinIO's users) must change with it: rotate it in the service (ALTER ROLE, grafana-cli admin reset-admin-password, mc admin) and in its clients, then in the compose file or its .env"),
     // logging
     ("LOG-CENTRAL", "sending logs off the host needs a destination (a syslog server, Loki, a SIEM) and its credentials only the admin knows: configure rsyslog or promtail by hand"),
 ];

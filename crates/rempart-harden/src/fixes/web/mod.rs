@@ -12,6 +12,7 @@
 pub mod apache;
 pub mod nginx;
 pub mod traefik;
+pub mod traefik_middlewares;
 
 use crate::change::{Fix, Intent, Safety};
 use rempart_audit::report::Finding;

@@ -14,7 +14,7 @@ use rempart_audit::rules::web::traefik::{Doc, Instance, Traefik};
 
 /// How the static configuration is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub(super) enum Shape {
     Yaml,
     Toml,
     /// `command:` items of a compose service, one flag per line.
@@ -23,7 +23,7 @@ enum Shape {
     UnitFlags,
 }
 
-fn shape(inst: &Instance, doc: &Doc) -> Shape {
+pub(super) fn shape(inst: &Instance, doc: &Doc) -> Shape {
     if inst.compose.as_ref().is_some_and(|c| c.path == doc.path) {
         Shape::ComposeFlags
     } else if doc.path.ends_with(".toml") {
@@ -35,7 +35,7 @@ fn shape(inst: &Instance, doc: &Doc) -> Shape {
     }
 }
 
-fn restart_note(inst: &Instance) -> String {
+pub(super) fn restart_note(inst: &Instance) -> String {
     match &inst.compose {
         Some(c) => format!(
             "Traefik reads it at start: `docker compose up -d` in the directory of {}",

@@ -407,7 +407,11 @@ fn compose_instances(ctx: &Ctx, doc: &Doc, out: &mut Vec<Instance>) {
     };
     for (name, svc) in services.entries() {
         let image = svc.get("image").and_then(Node::str).unwrap_or("");
+        // `traefik:v3.2`, `docker.io/library/traefik`, `traefik@sha256:...`.
         let is_traefik = image
+            .split('@')
+            .next()
+            .unwrap_or(image)
             .rsplit('/')
             .next()
             .is_some_and(|i| i.split(':').next() == Some("traefik"));
