@@ -565,19 +565,9 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
         "the unattended-upgrades package is not installed: installing packages is apt's job",
     ),
     (
-        "koprogo",
-        "BAK-RETENTION",
-        "how many dumps to keep is a business decision, and pruning deletes data",
-    ),
-    (
         "raspberry",
         "UPD-AUTO-UPGRADES",
         "the unattended-upgrades package is not installed: installing packages is apt's job",
-    ),
-    (
-        "raspberry",
-        "BAK-RETENTION",
-        "how many dumps to keep is a business decision, and pruning deletes data",
     ),
 ];
 

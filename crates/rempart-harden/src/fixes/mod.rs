@@ -5,6 +5,7 @@
 
 mod accounts;
 mod app;
+mod backup;
 mod containers;
 mod database;
 mod encryption;
@@ -82,6 +83,8 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("SVC-DEV-MODE", services::dev_mode),
     ("SVC-RUNS-AS-ROOT", services::runs_as_root),
     ("SVC-ACCOUNT-SHELL", services::account_shell),
+    // backup
+    ("BAK-RETENTION", backup::retention),
     // ssh
     ("SSH-ROOT-LOGIN", ssh::root_login),
     ("SSH-PASSWORD-AUTH", ssh::password_auth),
@@ -145,7 +148,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("BAK-ENCRYPTED", "encrypting dumps needs a key kept off the host (gpg or age recipient): add it to the backup job by hand"),
     ("BAK-OFFSITE", "an off-site copy needs a destination and its credentials: add rclone/restic/borg to the job by hand"),
     ("BAK-FRESH", "a stale backup means the job fails or stopped: read its logs; rempart does not run backups"),
-    ("BAK-RETENTION", "how many dumps to keep is a business decision and pruning deletes data: add `find DIR -mtime +N -delete`, restic forget or borg prune to the job by hand"),
     // ssh
     ("SSH-ADMIN-KEY", "rempart does not invent keys: create the admin's key on their workstation, `ssh-copy-id` it to a sudo user, and log in with it from a second session"),
     ("SSH-MATCH-WEAKENS", "a Match block is usually a deliberate exception (a backup robot, a VPN range): narrow it or remove the loosened line by hand, or ignore the rule in rempart.toml with the reason"),
