@@ -526,23 +526,8 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     ),
     (
         "raspberry",
-        "APP-DJANGO-ALLOWED-HOSTS",
-        "MANUAL: which host names the site answers to is the admin's to list",
-    ),
-    (
-        "raspberry",
         "APP-DJANGO-SECRET-KEY",
         "MANUAL: a new SECRET_KEY logs every user out and invalidates signed data",
-    ),
-    (
-        "raspberry",
-        "APP-DJANGO-COOKIES",
-        "MANUAL: secure cookies stop logins over plain HTTP or behind a proxy without SECURE_PROXY_SSL_HEADER",
-    ),
-    (
-        "raspberry",
-        "APP-DJANGO-SSL-REDIRECT",
-        "MANUAL: SECURE_SSL_REDIRECT behind a TLS-terminating proxy loops unless SECURE_PROXY_SSL_HEADER matches the proxy",
     ),
     (
         "raspberry",

@@ -117,6 +117,9 @@ pub const FIXES: &[(&str, FixFn)] = &[
     // app
     ("APP-DJANGO-DEBUG", app::django_debug),
     ("APP-ENV-PERMS", app::env_perms),
+    ("APP-DJANGO-COOKIES", app::cookies),
+    ("APP-DJANGO-SSL-REDIRECT", app::ssl_redirect),
+    ("APP-DJANGO-ALLOWED-HOSTS", app::allowed_hosts),
     // containers
     ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
     // logging
@@ -162,11 +165,8 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("WEB-CERT-EXPIRY", "renewing a certificate needs the CA (certbot renew, or the issuer's process): run it and reload the server"),
     ("WEB-CERT-RENEWAL", "automatic renewal is a certbot timer or cron job tied to the account and challenge type: enable certbot.timer (systemctl enable --now certbot.timer) or Traefik's ACME resolver"),
     // app
-    ("APP-DJANGO-ALLOWED-HOSTS", "which host names the site answers to is the admin's to list: set ALLOWED_HOSTS = ['your.domain'] in the production settings"),
     ("APP-DJANGO-SECRET-KEY", "a new SECRET_KEY logs every user out and invalidates signed data: generate one (python -c 'from django.core.management.utils import get_random_secret_key as g; print(g())'), keep it in the service's environment file and read it with os.environ"),
-    ("APP-DJANGO-COOKIES", "secure cookies stop logins over plain HTTP and behind a proxy without SECURE_PROXY_SSL_HEADER: set SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE = True once the site is served over https"),
     ("APP-DJANGO-HSTS", "HSTS pins browsers to https for months (includeSubDomains for every subdomain): set SECURE_HSTS_SECONDS once https is stable, or send the header from the web server"),
-    ("APP-DJANGO-SSL-REDIRECT", "SECURE_SSL_REDIRECT behind a TLS-terminating proxy loops unless SECURE_PROXY_SSL_HEADER is set to what the proxy sends: set both by hand, or redirect in the web server (WEB-HTTP-REDIRECT)"),
     ("APP-FASTAPI-DEBUG", "debug=True is passed in application code (FastAPI(...) or uvicorn --reload/--debug flags): remove it where the app is built or started"),
     ("APP-FASTAPI-DOCS", "hiding /docs and /openapi.json is a code change (FastAPI(docs_url=None, redoc_url=None, openapi_url=None)) or a proxy rule the admin chooses"),
     ("APP-SESSION-SECRET", "a new session secret logs every user out: generate one (openssl rand -hex 32), keep it in the service's environment file and read it from there"),
