@@ -477,7 +477,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
         "APP-DEPS-PINNED",
-        "MANUAL: which versions to pin is the application's decision (pip freeze in its venv)",
+        "the tree has no virtualenv (venv/lib/python3*/site-packages): the installed versions to pin are unknown",
     ),
     (
         "koprogo",
@@ -532,7 +532,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "raspberry",
         "APP-DEPS-PINNED",
-        "MANUAL: which versions to pin is the application's decision (pip freeze in its venv)",
+        "the tree has no virtualenv (venv/lib/python3*/site-packages): the installed versions to pin are unknown",
     ),
     (
         "avmonitoring",

@@ -120,6 +120,7 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("APP-DJANGO-COOKIES", app::cookies),
     ("APP-DJANGO-SSL-REDIRECT", app::ssl_redirect),
     ("APP-DJANGO-ALLOWED-HOSTS", app::allowed_hosts),
+    ("APP-DEPS-PINNED", app::deps_pinned),
     // containers
     ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
     // logging
@@ -171,7 +172,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("APP-FASTAPI-DOCS", "hiding /docs and /openapi.json is a code change (FastAPI(docs_url=None, redoc_url=None, openapi_url=None)) or a proxy rule the admin chooses"),
     ("APP-SESSION-SECRET", "a new session secret logs every user out: generate one (openssl rand -hex 32), keep it in the service's environment file and read it from there"),
     ("APP-ENV-SECRETS", "a weak or default secret must be rotated where it is used too (database role, API provider), not only in the file: change it on both sides by hand"),
-    ("APP-DEPS-PINNED", "which versions to pin is the application's decision: `pip freeze > requirements.txt` inside its venv once it runs correctly, then test"),
     ("APP-PYTHON-VENV", "moving an application into a virtual environment means reinstalling its dependencies and changing its unit: python3 -m venv, pip install -r requirements.txt, point ExecStart at venv/bin"),
     // containers
     ("CTR-PRIVILEGED", "what a privileged container needs instead (cap_add, devices) depends on the image: drop privileged and add the capabilities it really uses, then test"),
