@@ -472,7 +472,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
         "APP-ENV-SECRETS",
-        "MANUAL: a weak secret must be rotated where it is used too (database role, API provider)",
+        "MANUAL: besides SESSION_SECRET, the password in DATABASE_URL is flagged, and it must change in PostgreSQL's role too",
     ),
     (
         "avmonitoring",
@@ -487,7 +487,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "APP-ENV-SECRETS",
-        "MANUAL: a weak secret must be rotated where it is used too (database role, API provider)",
+        "MANUAL: besides JWT_SECRET, the password in DATABASE_URL is flagged, and it must change in the postgres container's role too",
     ),
     (
         "koprogo",
@@ -527,7 +527,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "raspberry",
         "APP-DJANGO-SECRET-KEY",
-        "MANUAL: a new SECRET_KEY logs every user out and invalidates signed data",
+        "MANUAL: a new SECRET_KEY logs every user out, and this app runs under mod_wsgi, where no unit EnvironmentFile reaches os.environ",
     ),
     (
         "raspberry",
