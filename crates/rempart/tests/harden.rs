@@ -462,12 +462,12 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
         "APP-ENV-SECRETS",
-        "MANUAL: a weak secret must be rotated where it is used too (database role, API provider)",
+        "MANUAL: besides SESSION_SECRET, the password in DATABASE_URL is flagged, and it must change in PostgreSQL's role too",
     ),
     (
         "avmonitoring",
         "APP-DEPS-PINNED",
-        "MANUAL: which versions to pin is the application's decision (pip freeze in its venv)",
+        "the tree has no virtualenv (venv/lib/python3*/site-packages): the installed versions to pin are unknown",
     ),
     (
         "koprogo",
@@ -477,7 +477,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "APP-ENV-SECRETS",
-        "MANUAL: a weak secret must be rotated where it is used too (database role, API provider)",
+        "MANUAL: besides JWT_SECRET, the password in DATABASE_URL is flagged, and it must change in the postgres container's role too",
     ),
     (
         "koprogo",
@@ -501,28 +501,13 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     ),
     (
         "raspberry",
-        "APP-DJANGO-ALLOWED-HOSTS",
-        "MANUAL: which host names the site answers to is the admin's to list",
-    ),
-    (
-        "raspberry",
         "APP-DJANGO-SECRET-KEY",
-        "MANUAL: a new SECRET_KEY logs every user out and invalidates signed data",
-    ),
-    (
-        "raspberry",
-        "APP-DJANGO-COOKIES",
-        "MANUAL: secure cookies stop logins over plain HTTP or behind a proxy without SECURE_PROXY_SSL_HEADER",
-    ),
-    (
-        "raspberry",
-        "APP-DJANGO-SSL-REDIRECT",
-        "MANUAL: SECURE_SSL_REDIRECT behind a TLS-terminating proxy loops unless SECURE_PROXY_SSL_HEADER matches the proxy",
+        "MANUAL: a new SECRET_KEY logs every user out, and this app runs under mod_wsgi, where no unit EnvironmentFile reaches os.environ",
     ),
     (
         "raspberry",
         "APP-DEPS-PINNED",
-        "MANUAL: which versions to pin is the application's decision (pip freeze in its venv)",
+        "the tree has no virtualenv (venv/lib/python3*/site-packages): the installed versions to pin are unknown",
     ),
     (
         "avmonitoring",
@@ -540,19 +525,9 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
         "the unattended-upgrades package is not installed: installing packages is apt's job",
     ),
     (
-        "koprogo",
-        "BAK-RETENTION",
-        "how many dumps to keep is a business decision, and pruning deletes data",
-    ),
-    (
         "raspberry",
         "UPD-AUTO-UPGRADES",
         "the unattended-upgrades package is not installed: installing packages is apt's job",
-    ),
-    (
-        "raspberry",
-        "BAK-RETENTION",
-        "how many dumps to keep is a business decision, and pruning deletes data",
     ),
 ];
 

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod app;
+mod backup;
 mod containers;
 mod database;
 mod encryption;
@@ -82,6 +83,8 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("SVC-DEV-MODE", services::dev_mode),
     ("SVC-RUNS-AS-ROOT", services::runs_as_root),
     ("SVC-ACCOUNT-SHELL", services::account_shell),
+    // backup
+    ("BAK-RETENTION", backup::retention),
     // ssh
     ("SSH-ROOT-LOGIN", ssh::root_login),
     ("SSH-PASSWORD-AUTH", ssh::password_auth),
@@ -119,6 +122,10 @@ pub const FIXES: &[(&str, FixFn)] = &[
     // app
     ("APP-DJANGO-DEBUG", app::django_debug),
     ("APP-ENV-PERMS", app::env_perms),
+    ("APP-DJANGO-COOKIES", app::cookies),
+    ("APP-DJANGO-SSL-REDIRECT", app::ssl_redirect),
+    ("APP-DJANGO-ALLOWED-HOSTS", app::allowed_hosts),
+    ("APP-DEPS-PINNED", app::deps_pinned),
     // containers
     ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
     (
@@ -159,7 +166,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("BAK-ENCRYPTED", "encrypting dumps needs a key kept off the host (gpg or age recipient): add it to the backup job by hand"),
     ("BAK-OFFSITE", "an off-site copy needs a destination and its credentials: add rclone/restic/borg to the job by hand"),
     ("BAK-FRESH", "a stale backup means the job fails or stopped: read its logs; rempart does not run backups"),
-    ("BAK-RETENTION", "how many dumps to keep is a business decision and pruning deletes data: add `find DIR -mtime +N -delete`, restic forget or borg prune to the job by hand"),
     // ssh
     ("SSH-ADMIN-KEY", "rempart does not invent keys: create the admin's key on their workstation, `ssh-copy-id` it to a sudo user, and log in with it from a second session"),
     ("SSH-MATCH-WEAKENS", "a Match block is usually a deliberate exception (a backup robot, a VPN range): narrow it or remove the loosened line by hand, or ignore the rule in rempart.toml with the reason"),
@@ -172,16 +178,12 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("WEB-CERT-EXPIRY", "renewing a certificate needs the CA (certbot renew, or the issuer's process): run it and reload the server"),
     ("WEB-CERT-RENEWAL", "automatic renewal is a certbot timer or cron job tied to the account and challenge type: enable certbot.timer (systemctl enable --now certbot.timer) or Traefik's ACME resolver"),
     // app
-    ("APP-DJANGO-ALLOWED-HOSTS", "which host names the site answers to is the admin's to list: set ALLOWED_HOSTS = ['your.domain'] in the production settings"),
     ("APP-DJANGO-SECRET-KEY", "a new SECRET_KEY logs every user out and invalidates signed data: generate one (python -c 'from django.core.management.utils import get_random_secret_key as g; print(g())'), keep it in the service's environment file and read it with os.environ"),
-    ("APP-DJANGO-COOKIES", "secure cookies stop logins over plain HTTP and behind a proxy without SECURE_PROXY_SSL_HEADER: set SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE = True once the site is served over https"),
     ("APP-DJANGO-HSTS", "HSTS pins browsers to https for months (includeSubDomains for every subdomain): set SECURE_HSTS_SECONDS once https is stable, or send the header from the web server"),
-    ("APP-DJANGO-SSL-REDIRECT", "SECURE_SSL_REDIRECT behind a TLS-terminating proxy loops unless SECURE_PROXY_SSL_HEADER is set to what the proxy sends: set both by hand, or redirect in the web server (WEB-HTTP-REDIRECT)"),
     ("APP-FASTAPI-DEBUG", "debug=True is passed in application code (FastAPI(...) or uvicorn --reload/--debug flags): remove it where the app is built or started"),
     ("APP-FASTAPI-DOCS", "hiding /docs and /openapi.json is a code change (FastAPI(docs_url=None, redoc_url=None, openapi_url=None)) or a proxy rule the admin chooses"),
     ("APP-SESSION-SECRET", "a new session secret logs every user out: generate one (openssl rand -hex 32), keep it in the service's environment file and read it from there"),
     ("APP-ENV-SECRETS", "a weak or default secret must be rotated where it is used too (database role, API provider), not only in the file: change it on both sides by hand"),
-    ("APP-DEPS-PINNED", "which versions to pin is the application's decision: `pip freeze > requirements.txt` inside its venv once it runs correctly, then test"),
     ("APP-PYTHON-VENV", "moving an application into a virtual environment means reinstalling its dependencies and changing its unit: python3 -m venv, pip install -r requirements.txt, point ExecStart at venv/bin"),
     // containers
     ("CTR-PRIVILEGED", "what a privileged container needs instead depends on the image and the guides do not say (cAdvisor wants /dev/kmsg and read access to cgroups, others a capability): drop privileged, add the devices or cap_add it really uses, then test"),

@@ -45,6 +45,9 @@ pub struct Dump {
     pub scope: Scope,
     /// The directory the dump is written to, when the command says (variables expanded).
     pub output_dir: Option<String>,
+    /// The file (or directory) the dump is written to, as the command names it (variables
+    /// expanded, command substitutions such as `$(date +%F)` left as written).
+    pub file: Option<String>,
     /// The dump passes through an encryption tool in its own pipeline, or is written to a
     /// `.gpg`/`.age`/`.enc` file, or the tool encrypts itself (restic, borg).
     pub encrypted: bool,
@@ -219,6 +222,7 @@ fn analyze_depth(text: &str, at: Where, vars: &[(String, String)], depth: u32) -
                     tool: tool.to_string(),
                     scope,
                     output_dir,
+                    file: file.clone(),
                     encrypted: encrypted_pipe || encrypted_file,
                     place: place(cmd),
                 });

@@ -4,6 +4,13 @@
 //! security settings that can break a site served over plain HTTP) is in `MANUAL`: editing
 //! Python is done only where one exact, single-line edit is unambiguous.
 
+mod deps;
+mod django;
+mod fronts;
+
+pub use deps::deps_pinned;
+pub use django::{allowed_hosts, cookies, ssl_redirect};
+
 use super::web::{edit_line, real_path, safe};
 use crate::change::{Fix, Intent};
 use rempart_audit::host::Users;
