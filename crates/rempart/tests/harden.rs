@@ -465,11 +465,6 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
         "MANUAL: besides SESSION_SECRET, the password in DATABASE_URL is flagged, and it must change in PostgreSQL's role too",
     ),
     (
-        "avmonitoring",
-        "APP-DEPS-PINNED",
-        "the tree has no virtualenv (venv/lib/python3*/site-packages): the installed versions to pin are unknown",
-    ),
-    (
         "koprogo",
         "WEB-TRAEFIK-DOCKER-SOCKET",
         "MANUAL: the Docker provider reads labels through the socket; a filtering socket proxy is a new service the guides do not prescribe",
@@ -503,11 +498,6 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
         "raspberry",
         "APP-DJANGO-SECRET-KEY",
         "MANUAL: a new SECRET_KEY logs every user out, and this app runs under mod_wsgi, where no unit EnvironmentFile reaches os.environ",
-    ),
-    (
-        "raspberry",
-        "APP-DEPS-PINNED",
-        "the tree has no virtualenv (venv/lib/python3*/site-packages): the installed versions to pin are unknown",
     ),
     (
         "avmonitoring",
