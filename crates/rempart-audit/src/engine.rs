@@ -74,12 +74,23 @@ pub fn run(host: &Host, config: &AuditConfig, opts: &AuditOptions) -> Report {
 
 /// Audit with an explicit rule list (tests use it to run one rule).
 pub fn run_rules(host: &Host, config: &AuditConfig, opts: &AuditOptions, rules: &[Rule]) -> Report {
+    run_rules_with(host, config, opts, rules, &Facts::default())
+}
+
+/// [`run_rules`] with facts given beforehand ([`Facts::preset`]): harden judges the host as it
+/// will be once the packages it installs are in.
+pub fn run_rules_with(
+    host: &Host,
+    config: &AuditConfig,
+    opts: &AuditOptions,
+    rules: &[Rule],
+    facts: &Facts,
+) -> Report {
     let start = Instant::now();
-    let facts = Facts::default();
     let ctx = Ctx {
         host,
         config,
-        facts: &facts,
+        facts,
     };
     let selected: Vec<&Rule> = rules
         .iter()

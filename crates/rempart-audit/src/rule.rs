@@ -133,6 +133,20 @@ pub struct Facts {
     slots: Mutex<HashMap<TypeId, Slot>>,
 }
 
+impl Facts {
+    /// Sets the fact of type `F` before anyone asks for it (a plan that will install packages
+    /// plans its fixes against the package list as it will be). Returns false, changing
+    /// nothing, when the fact was already collected.
+    pub fn preset<F: Fact>(&self, value: F) -> bool {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.entry(TypeId::of::<F>()).or_default().clone()
+        };
+        slot.set(Arc::new(value) as Arc<dyn Any + Send + Sync>)
+            .is_ok()
+    }
+}
+
 impl std::fmt::Debug for Facts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Facts")

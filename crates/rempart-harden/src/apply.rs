@@ -1,9 +1,10 @@
 //! Apply a plan: record every original in the run journal first (the archive the guides make
-//! mandatory), then write each file atomically, group by group, run the software's checker on
+//! mandatory), install the plan's packages with apt, then write each file atomically, group by group, run the software's checker on
 //! each group and undo a group it refuses, then reload the services concerned (live host only).
 
 use crate::change::FileState;
 use crate::journal::{self, Entry, EntryState, Journal, RunStatus};
+use crate::packages::{self, Installer};
 use crate::plan::Plan;
 use crate::validate::{self, Check, Group};
 use crate::HardenError;
@@ -90,11 +91,16 @@ pub fn apply(host: &Host, plan: &Plan, opts: &ApplyOptions) -> Result<Applied, H
                 refused: None,
             })
             .collect(),
+        packages: plan.packages.iter().map(|p| p.name.clone()).collect(),
+        installed: Vec::new(),
     };
     // The archive: every original recorded and synced before the first change.
     j.save(host)?;
     j.status = RunStatus::Applying;
     j.save(host)?;
+    if !j.packages.is_empty() {
+        install_packages(host, &mut j)?;
+    }
 
     let mut groups: BTreeMap<Group, Vec<usize>> = BTreeMap::new();
     for (i, e) in j.entries.iter().enumerate() {
@@ -174,6 +180,27 @@ pub fn apply(host: &Host, plan: &Plan, opts: &ApplyOptions) -> Result<Applied, H
         journal: j,
         groups: results,
     })
+}
+
+/// apt installs the plan's packages first, so the software's checkers exist when its files are
+/// written (a conffile the package ships and the plan writes is kept as the plan's: dpkg keeps
+/// files already on disk, and the plan's are written after). If apt fails, what it did install
+/// is purged and the run ends there, rolled back.
+fn install_packages(host: &Host, j: &mut Journal) -> Result<(), HardenError> {
+    let installer = Installer::of(host).map_err(HardenError::Refused)?;
+    let before = packages::installed_now(host).map_err(HardenError::Read)?;
+    let result = installer.install(&j.packages);
+    let after = packages::installed_now(host).map_err(HardenError::Read)?;
+    j.installed = after.difference(&before).cloned().collect();
+    j.save(host)?;
+    if let Err(e) = result {
+        journal::restore(host, j)?;
+        return Err(HardenError::Refused(format!(
+            "apt could not install {}: {e} (nothing was written; what apt had installed is              purged)",
+            j.packages.join(" ")
+        )));
+    }
+    Ok(())
 }
 
 const PENDING: &str = "/var/lib/rempart/harden/pending";

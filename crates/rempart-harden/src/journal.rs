@@ -70,6 +70,13 @@ pub struct Journal {
     pub deadline: Option<i64>,
     pub rules: Vec<String>,
     pub entries: Vec<Entry>,
+    /// Packages the run asked apt for, recorded before apt runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+    /// Every package apt installed for the run (those asked for and their dependencies), read
+    /// from dpkg's status after apt: what rollback purges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installed: Vec<String>,
 }
 
 /// Resolve a host path to the real path without following its last component (we replace links
@@ -339,6 +346,31 @@ pub fn restore(host: &Host, journal: &mut Journal) -> Result<Vec<String>, Harden
             }
         }
         entry.state = EntryState::Planned;
+    }
+    // Packages go last, once their configuration is back: exactly those the run installed (or,
+    // if apt was interrupted before the list was recorded, those asked for that are present).
+    if !journal.packages.is_empty() || !journal.installed.is_empty() {
+        let present = crate::packages::installed_now(host).map_err(HardenError::Read)?;
+        let ours = if journal.installed.is_empty() {
+            &journal.packages
+        } else {
+            &journal.installed
+        };
+        let purge: Vec<String> = ours
+            .iter()
+            .filter(|p| present.contains(*p))
+            .cloned()
+            .collect();
+        if !purge.is_empty() {
+            crate::packages::Installer::of(host)
+                .and_then(|i| i.purge(&purge))
+                .map_err(|e| {
+                    HardenError::Write(format!(
+                        "the files are restored, but the packages the run installed remain                          ({}): {e}",
+                        purge.join(" ")
+                    ))
+                })?;
+        }
     }
     journal.status = RunStatus::RolledBack;
     journal.deadline = None;

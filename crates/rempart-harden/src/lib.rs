@@ -18,6 +18,7 @@ pub mod edit;
 pub mod fixes;
 pub mod journal;
 pub mod lockout;
+pub mod packages;
 pub mod plan;
 pub mod validate;
 

@@ -3,11 +3,13 @@
 
 use crate::change::{FileChange, FileState, Fix, Intent, LineFormat, Safety};
 use crate::fixes;
+use crate::packages::{self, Installer, PackageInstall};
 use crate::HardenError;
-use rempart_audit::engine::{run_rules, AuditOptions, Selector};
+use rempart_audit::engine::{run_rules, run_rules_with, AuditOptions, Selector};
+use rempart_audit::facts::Packages;
 use rempart_audit::host::{FileKind, Host};
 use rempart_audit::registry::RULES;
-use rempart_audit::rule::{Ctx, Facts};
+use rempart_audit::rule::{Ctx, Fact, Facts};
 use rempart_audit::{AuditConfig, Report, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -35,6 +37,10 @@ pub struct Plan {
     pub live: bool,
     pub fixes: Vec<PlannedFix>,
     pub changes: Vec<FileChange>,
+    /// Packages apt installs before the files are written (what the guides `apt install`
+    /// before configuring it), with the rules that need each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<PackageInstall>,
     pub skipped: Vec<Skipped>,
     /// Whether access remains once applied ([`crate::lockout::check`]), computed for plans
     /// with unsafe fixes.
@@ -44,7 +50,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+        self.changes.is_empty() && self.packages.is_empty()
     }
 
     /// The unsafe fixes (those that can cut remote access).
@@ -100,8 +106,55 @@ pub fn plan(
     config: &AuditConfig,
     opts: &AuditOptions,
 ) -> Result<(Plan, Report), HardenError> {
-    let report = run_rules(host, config, opts, RULES);
+    // Packages the guides install before configuring: when this host can install them, the
+    // host is judged, and its fixes planned, as it will be once they are in (fail2ban installed
+    // brings its jail's rules, whose fixes may need python3-systemd in turn).
+    let now = {
+        let scratch = Facts::default();
+        Packages::collect(&Ctx {
+            host,
+            config,
+            facts: &scratch,
+        })
+    };
+    let can_install = Installer::of(host).is_ok();
+    let mut to_install: Vec<PackageInstall> = Vec::new();
+    let mut report = run_rules(host, config, opts, RULES);
+    for _ in 0..3 {
+        if !can_install {
+            break;
+        }
+        let failing: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| wanted_finding(f, opts))
+            .map(|f| f.id.clone())
+            .collect();
+        let more = packages::needed(&packages::with_planned(&now, &to_install), &failing);
+        if more.is_empty() {
+            break;
+        }
+        to_install.extend(more);
+        let facts = Facts::default();
+        facts.preset(packages::with_planned(&now, &to_install));
+        report = run_rules_with(host, config, opts, RULES, &facts);
+    }
+    // Rules the packages' arrival makes fail ask for them too.
+    for p in &mut to_install {
+        for (rule, names) in packages::NEEDS {
+            let fails = report
+                .findings
+                .iter()
+                .any(|f| f.id == *rule && wanted_finding(f, opts));
+            if fails && names.contains(&p.name.as_str()) && !p.rules.iter().any(|r| r == rule) {
+                p.rules.push(rule.to_string());
+            }
+        }
+    }
     let facts = Facts::default();
+    if !to_install.is_empty() {
+        facts.preset(packages::with_planned(&now, &to_install));
+    }
     let ctx = Ctx {
         host,
         config,
@@ -110,15 +163,7 @@ pub fn plan(
     let mut wanted: Vec<Fix> = Vec::new();
     let mut skipped = Vec::new();
     for f in &report.findings {
-        if f.status != Status::Fail || !f.applicable || f.ignored.is_some() {
-            continue;
-        }
-        // Rules above the profile are fixed only when `--only` names them.
-        let named = opts
-            .only
-            .iter()
-            .any(|s| matches!(s, Selector::Id(id) if *id == f.id));
-        if !f.required && !named {
+        if !wanted_finding(f, opts) {
             continue;
         }
         let Some(fix_fn) = fixes::find(&f.id) else {
@@ -208,6 +253,8 @@ pub fn plan(
             }
         }
     }
+    // A package is installed only for a fix that made it into the plan.
+    to_install.retain(|p| p.rules.iter().any(|r| planned.iter().any(|f| &f.rule == r)));
     let changes = states
         .into_iter()
         .filter(|(_, (b, a, _))| b != a)
@@ -224,11 +271,25 @@ pub fn plan(
             live: host.is_live(),
             fixes: planned,
             changes,
+            packages: to_install,
             skipped,
             access: None,
         },
         report,
     ))
+}
+
+/// A failing finding the plan tries to fix: required by the profile, or named by `--only`.
+fn wanted_finding(f: &rempart_audit::report::Finding, opts: &AuditOptions) -> bool {
+    if f.status != Status::Fail || !f.applicable || f.ignored.is_some() {
+        return false;
+    }
+    // Rules above the profile are fixed only when `--only` names them.
+    f.required
+        || opts
+            .only
+            .iter()
+            .any(|s| matches!(s, Selector::Id(id) if *id == f.id))
 }
 
 /// Apply one intent to the planned state of its path.

@@ -432,32 +432,32 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
         "IPS-FAIL2BAN",
-        "fail2ban is not installed in this tree (the guide's apt step); harden does not install packages",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs fail2ban first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "koprogo",
         "IPS-FAIL2BAN",
-        "fail2ban is not installed in this tree (the guide's apt step); harden does not install packages",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs fail2ban first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "raspberry",
         "FW-ACTIVE",
-        "no firewall package (ufw, nftables) is installed in this tree (the guide installs ufw with apt); harden does not install packages",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs nftables first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "raspberry",
         "FW-DEFAULT-DENY",
-        "no firewall package (ufw, nftables) is installed in this tree (the guide installs ufw with apt); harden does not install packages",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs nftables first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "raspberry",
         "FW-OPEN-PORTS",
-        "no firewall package (ufw, nftables) is installed in this tree (the guide installs ufw with apt); harden does not install packages",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs nftables first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "raspberry",
         "IPS-BACKEND",
-        "backend = systemd needs python3-systemd, which is not installed in this tree; harden does not install packages",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs python3-systemd first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "avmonitoring",
@@ -502,7 +502,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
         "UPD-AUTO-UPGRADES",
-        "the unattended-upgrades package is not installed: installing packages is apt's job",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs unattended-upgrades first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "avmonitoring",
@@ -512,12 +512,12 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "UPD-AUTO-UPGRADES",
-        "the unattended-upgrades package is not installed: installing packages is apt's job",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs unattended-upgrades first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
         "raspberry",
         "UPD-AUTO-UPGRADES",
-        "the unattended-upgrades package is not installed: installing packages is apt's job",
+        "APT: this fixture tree has no apt of its own; on a Debian root harden installs unattended-upgrades first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
 ];
 
@@ -598,6 +598,240 @@ fn seed_hosts_harden_to_sme_and_roll_back() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_same(&original, &snapshot(&root), &format!("{host} rolled back"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The minimal Debian 12 root scripts/test-deps makes with debootstrap (python3 and systemd
+/// real): copied per test, never written.
+fn debian_root() -> PathBuf {
+    let p = std::env::var_os("REMPART_DEBIAN_ROOT").map_or_else(
+        || PathBuf::from("/var/cache/rempart-test/bookworm"),
+        PathBuf::from,
+    );
+    assert!(
+        p.join("usr/bin/apt-get").exists(),
+        "{}: no Debian root to harden (run scripts/test-deps as root: it makes one with debootstrap)",
+        p.display()
+    );
+    p
+}
+
+fn cp_a(from: &Path, to: &Path) {
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", from.display()))
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(st.success(), "cp -a {} {}", from.display(), to.display());
+}
+
+/// Copies the tree `dir` (under `top`) into `root` keeping modes, owners and links, through the
+/// root's own directory links (a seed's `lib/` lands in a merged-/usr root's `usr/lib/`).
+fn lay_over(top: &Path, dir: &Path, root: &Path) {
+    use std::os::unix::fs::{chown, symlink, PermissionsExt};
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let to = root.join(p.strip_prefix(top).unwrap());
+        let m = fs::symlink_metadata(&p).unwrap();
+        if m.file_type().is_symlink() {
+            let _ = fs::remove_file(&to);
+            symlink(fs::read_link(&p).unwrap(), &to).unwrap();
+            continue;
+        }
+        if m.is_dir() {
+            fs::create_dir_all(&to).unwrap();
+            lay_over(top, &p, root);
+        } else {
+            let _ = fs::remove_file(&to);
+            fs::copy(&p, &to).unwrap();
+        }
+        fs::set_permissions(&to, fs::Permissions::from_mode(m.mode() & 0o7777)).unwrap();
+        chown(&to, Some(m.uid()), Some(m.gid())).unwrap();
+    }
+}
+
+/// Package names of a dpkg status text.
+fn stanza_names(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .filter_map(|st| {
+            st.lines()
+                .find_map(|l| l.strip_prefix("Package:"))
+                .map(|n| n.trim().to_string())
+        })
+        .collect()
+}
+
+/// The Debian root's own dpkg status, plus the seed host's stanzas for packages the root does
+/// not have (the services the audit must see installed: apache2, postgresql, docker.io ...).
+fn merged_status(base: &str, seed: &str) -> String {
+    let have = stanza_names(base);
+    let mut out = base.trim_end().to_string();
+    for st in seed.split("\n\n") {
+        let name = st
+            .lines()
+            .find_map(|l| l.strip_prefix("Package:"))
+            .map(|n| n.trim().to_string());
+        if name.is_some_and(|n| !have.contains(&n)) && !st.trim().is_empty() {
+            out.push_str("\n\n");
+            out.push_str(st.trim());
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn installed(root: &Path) -> Vec<String> {
+    let text = fs::read_to_string(root.join("var/lib/dpkg/status")).unwrap();
+    let mut v: Vec<String> = text
+        .split("\n\n")
+        .filter(|st| {
+            st.lines()
+                .any(|l| l.trim() == "Status: install ok installed")
+        })
+        .filter_map(|st| {
+            st.lines()
+                .find_map(|l| l.strip_prefix("Package:"))
+                .map(|n| n.trim().to_string())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The bar where the guides `apt install` first: a seed host's files laid over a real
+/// Debian root; one `harden apply --unsafe` installs fail2ban, nftables, unattended-upgrades or
+/// python3-systemd with apt (chrooted) and writes their configuration, after which every rule
+/// SEED_LEFT gives to apt passes and only the judgment calls remain at `sme`; rollback restores
+/// the seed's files byte for byte and purges exactly the packages apt installed.
+#[test]
+fn seed_hosts_on_a_debian_root_install_their_packages() {
+    let base = debian_root();
+    let mut problems = Vec::new();
+    for host in ["avmonitoring", "koprogo", "raspberry"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        fs::create_dir(&root).unwrap();
+        cp_a(&base, &root);
+        let base_status = fs::read_to_string(root.join("var/lib/dpkg/status")).unwrap();
+        let (seed_tmp, seed) = seed_tree(host);
+        let seed_status = fs::read_to_string(seed.join("var/lib/dpkg/status")).unwrap();
+        let seed_files = snapshot(&seed);
+        lay_over(&seed, &seed, &root);
+        fs::write(
+            root.join("var/lib/dpkg/status"),
+            merged_status(&base_status, &seed_status),
+        )
+        .unwrap();
+        drop(seed_tmp);
+        // The seed's paths as they are in the root (dpkg's status is apt's to keep).
+        let in_root = |s: &Snapshot| -> Snapshot {
+            s.keys()
+                .filter(|p| !p.starts_with("var/lib/dpkg"))
+                .map(|p| {
+                    let full = root.join(p);
+                    let state = match fs::symlink_metadata(&full) {
+                        Err(_) => ("absent".to_string(), 0, 0, 0, Vec::new()),
+                        Ok(m) if m.file_type().is_symlink() => (
+                            "link".into(),
+                            0,
+                            m.uid(),
+                            m.gid(),
+                            fs::read_link(&full)
+                                .unwrap()
+                                .into_os_string()
+                                .into_encoded_bytes(),
+                        ),
+                        Ok(m) if m.is_dir() => (
+                            "dir".into(),
+                            m.mode() & 0o7777,
+                            m.uid(),
+                            m.gid(),
+                            Vec::new(),
+                        ),
+                        Ok(m) => (
+                            "file".into(),
+                            m.mode() & 0o7777,
+                            m.uid(),
+                            m.gid(),
+                            fs::read(&full).unwrap(),
+                        ),
+                    };
+                    (p.clone(), state)
+                })
+                .collect()
+        };
+        let original = in_root(&seed_files);
+        let packages_before = installed(&root);
+
+        let out = rempart()
+            .args(["harden", "apply", "--unsafe", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{host}: apply failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("apt installed:"),
+            "{host}: no package installed: {stdout}"
+        );
+        let audit = rempart()
+            .args(["audit", "--format", "json", "--profile", "sme", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let report = json(&audit.stdout);
+        let failing: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["required"] == true && f["status"] == "fail")
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        for (h, rule, why) in SEED_LEFT {
+            if *h != host {
+                continue;
+            }
+            let fails = failing.iter().any(|f| f == rule);
+            match (why.starts_with("APT: "), fails) {
+                (true, true) => problems.push(format!("{host}: {rule} still fails after apt")),
+                (false, false) => {
+                    problems.push(format!("{host}: {rule} passes on the Debian root"))
+                }
+                _ => {}
+            }
+        }
+        for f in &failing {
+            if !SEED_LEFT.iter().any(|(h, r, _)| *h == host && r == f) {
+                problems.push(format!("{host}: {f} fails on the Debian root after apply"));
+            }
+        }
+
+        let out = rempart()
+            .args(["harden", "rollback", "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{host}: rollback failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_same(
+            &original,
+            &in_root(&seed_files),
+            &format!("{host} rolled back"),
+        );
+        assert_eq!(
+            installed(&root),
+            packages_before,
+            "{host}: rollback leaves the packages as they were"
+        );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -234,6 +234,7 @@ fn writes(root: &Path, files: &[(&str, &str)]) -> Plan {
         root: root.display().to_string(),
         live: false,
         fixes: Vec::new(),
+        packages: Vec::new(),
         changes: files
             .iter()
             .map(|(p, text)| FileChange {
@@ -480,6 +481,7 @@ fn authentication_methods_that_need_a_password_left_off_are_not_access() {
         root: t.path().display().to_string(),
         live: false,
         fixes: Vec::new(),
+        packages: Vec::new(),
         changes: vec![FileChange {
             path: "/etc/ssh/sshd_config.d/00-rempart.conf".into(),
             before: FileState::Absent,
@@ -507,6 +509,7 @@ fn an_allow_users_plan_naming_another_account_is_caught() {
         root: t.path().display().to_string(),
         live: false,
         fixes: Vec::new(),
+        packages: Vec::new(),
         changes: vec![FileChange {
             path: "/etc/ssh/sshd_config.d/00-rempart.conf".into(),
             before: FileState::Absent,

@@ -224,6 +224,18 @@ fn print_plan(plan: &Plan, json: bool) -> anyhow::Result<()> {
         plan.fixes.len(),
         plan.changes.len()
     )?;
+    if !plan.packages.is_empty() {
+        let names: Vec<&str> = plan.packages.iter().map(|p| p.name.as_str()).collect();
+        writeln!(
+            out,
+            "Packages apt installs first: {} (apt-get install --no-install-recommends; rollback \
+             purges them)",
+            names.join(" ")
+        )?;
+        for p in &plan.packages {
+            writeln!(out, "  {:<22} for {}", p.name, p.rules.join(", "))?;
+        }
+    }
     for f in &plan.fixes {
         let safety = match &f.safety {
             Safety::Safe => "safe".to_string(),
@@ -317,6 +329,9 @@ fn apply_cmd(a: ApplyArgs) -> anyhow::Result<u8> {
     };
     print_plan(&plan, false)?;
     let applied = rempart_harden::apply(&host, &plan, &opts)?;
+    if !applied.journal.installed.is_empty() {
+        println!("apt installed: {}", applied.journal.installed.join(" "));
+    }
     let mut refused = 0;
     for g in &applied.groups {
         match &g.check {

@@ -21,7 +21,7 @@ mod nft;
 mod ufw;
 
 use crate::change::{Fix, Intent, Safety};
-use rempart_audit::facts::Units;
+use rempart_audit::facts::{Packages, Units};
 use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
 use rempart_audit::rules::firewall::source::{Firewall, Kind};
@@ -146,12 +146,17 @@ pub fn enable_unit(ctx: &Ctx, unit: &str, target: &str) -> Result<Vec<Intent>, S
     if units.is_enabled(unit) {
         return Ok(Vec::new());
     }
-    let Some(path) = units.path(unit) else {
-        return Err(format!("{unit} has no unit file: is the package complete?"));
+    let path = match units.path(unit) {
+        Some(p) => p.to_string(),
+        // The plan installs the package first: its unit lands where Debian packages put them.
+        None if crate::packages::unit_planned(&ctx.fact::<Packages>(), unit) => {
+            format!("/lib/systemd/system/{unit}")
+        }
+        None => return Err(format!("{unit} has no unit file: is the package complete?")),
     };
     Ok(vec![Intent::Symlink {
         path: format!("/etc/systemd/system/{target}.wants/{unit}"),
-        target: path.to_string(),
+        target: path,
     }])
 }
 

@@ -418,7 +418,7 @@ pub fn rate_limit(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         safety: Safety::Unsafe(
             "clients above 50 requests a second get 429: behind a CDN or another proxy every \
              visitor shares its address (set rateLimit.sourceCriterion.ipStrategy), and agents \
-             that post in bursts may be refused"
+             that post in bursts may get 429 too"
                 .into(),
         ),
         intents,
