@@ -142,6 +142,15 @@ pub enum Intent {
         uid: u32,
         gid: u32,
     },
+    /// Write a whole file holding a secret (a generated key): as `Write`, but the plan never
+    /// shows its content, neither in the diff nor in `--json`.
+    WriteSecret {
+        path: String,
+        content: Vec<u8>,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
     /// Change permission bits of a file or directory, keeping the content.
     Chmod { path: String, mode: u32 },
     /// Change the owner of a file or directory, keeping the content.
@@ -169,6 +178,7 @@ impl Intent {
             | Intent::SetField { path, .. }
             | Intent::InsertLine { path, .. }
             | Intent::Write { path, .. }
+            | Intent::WriteSecret { path, .. }
             | Intent::Chmod { path, .. }
             | Intent::Chown { path, .. }
             | Intent::Symlink { path, .. }
@@ -195,11 +205,32 @@ pub struct FileChange {
     pub after: FileState,
     /// Rules whose fixes touch this path.
     pub rules: Vec<String>,
+    /// The new content is a secret: never shown.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
 }
 
 impl FileChange {
+    /// The change as it may be shown: a secret's new content replaced by a placeholder.
+    pub fn redacted(&self) -> FileChange {
+        let mut c = self.clone();
+        if c.secret {
+            if let FileState::File { content, .. } = &mut c.after {
+                *content = format!("<secret, {} bytes>\n", content.len()).into_bytes();
+            }
+        }
+        c
+    }
+
     /// A unified diff of the text (or a description of a metadata or link change).
     pub fn diff(&self) -> String {
+        if self.secret && self.after.content().is_some() {
+            return self.redacted().diff_shown();
+        }
+        self.diff_shown()
+    }
+
+    fn diff_shown(&self) -> String {
         let before = self.before.text();
         let after = self.after.text();
         let mut out = String::new();

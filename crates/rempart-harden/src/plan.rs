@@ -206,6 +206,8 @@ pub fn plan(
         (first.is_some(), std::cmp::Reverse(first.unwrap_or(0)))
     });
     let mut states: BTreeMap<String, (FileState, FileState, Vec<String>)> = BTreeMap::new();
+    // Paths whose new content is a secret (never shown).
+    let mut secrets: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut planned = Vec::new();
     for fix in wanted {
         let mut paths = Vec::new();
@@ -233,6 +235,9 @@ pub fn plan(
             if !entry.2.contains(&fix.rule) {
                 entry.2.push(fix.rule.clone());
             }
+            if matches!(intent, Intent::WriteSecret { .. }) {
+                secrets.insert(path.clone());
+            }
             if !paths.contains(&path) {
                 paths.push(path);
             }
@@ -259,6 +264,7 @@ pub fn plan(
         .into_iter()
         .filter(|(_, (b, a, _))| b != a)
         .map(|(path, (before, after, rules))| FileChange {
+            secret: secrets.contains(&path),
             path,
             before,
             after,
@@ -410,6 +416,13 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
             Ok(())
         }
         Intent::Write {
+            content,
+            mode,
+            uid,
+            gid,
+            ..
+        }
+        | Intent::WriteSecret {
             content,
             mode,
             uid,

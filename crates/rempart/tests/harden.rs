@@ -495,11 +495,6 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
         "MANUAL: renewing a certificate needs the CA (certbot renew)",
     ),
     (
-        "raspberry",
-        "APP-DJANGO-SECRET-KEY",
-        "MANUAL: a new SECRET_KEY logs every user out, and this app runs under mod_wsgi, where no unit EnvironmentFile reaches os.environ",
-    ),
-    (
         "avmonitoring",
         "UPD-AUTO-UPGRADES",
         "APT: this fixture tree has no apt of its own; on a Debian root harden installs unattended-upgrades first (seed_hosts_on_a_debian_root_install_their_packages)",

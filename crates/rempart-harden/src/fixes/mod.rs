@@ -125,6 +125,7 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("APP-DJANGO-COOKIES", app::cookies),
     ("APP-DJANGO-SSL-REDIRECT", app::ssl_redirect),
     ("APP-DJANGO-ALLOWED-HOSTS", app::allowed_hosts),
+    ("APP-DJANGO-SECRET-KEY", app::secret_key),
     ("APP-DEPS-PINNED", app::deps_pinned),
     // containers
     ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
@@ -178,7 +179,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("WEB-CERT-EXPIRY", "renewing a certificate needs the CA (certbot renew, or the issuer's process): run it and reload the server"),
     ("WEB-CERT-RENEWAL", "automatic renewal is a certbot timer or cron job tied to the account and challenge type: enable certbot.timer (systemctl enable --now certbot.timer) or Traefik's ACME resolver"),
     // app
-    ("APP-DJANGO-SECRET-KEY", "a new SECRET_KEY logs every user out and invalidates signed data: generate one (python -c 'from django.core.management.utils import get_random_secret_key as g; print(g())'), keep it in the service's environment file and read it with os.environ"),
     ("APP-DJANGO-HSTS", "HSTS pins browsers to https for months (includeSubDomains for every subdomain): set SECURE_HSTS_SECONDS once https is stable, or send the header from the web server"),
     ("APP-FASTAPI-DEBUG", "debug=True is passed in application code (FastAPI(...) or uvicorn --reload/--debug flags): remove it where the app is built or started"),
     ("APP-FASTAPI-DOCS", "hiding /docs and /openapi.json is a code change (FastAPI(docs_url=None, redoc_url=None, openapi_url=None)) or a proxy rule the admin chooses"),

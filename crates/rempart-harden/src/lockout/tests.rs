@@ -238,6 +238,7 @@ fn writes(root: &Path, files: &[(&str, &str)]) -> Plan {
         changes: files
             .iter()
             .map(|(p, text)| FileChange {
+                secret: false,
                 path: (*p).into(),
                 before: FileState::Absent,
                 after: file(text),
@@ -457,6 +458,7 @@ fn moving_sshd_to_a_port_the_firewall_drops_is_refused() {
     // A port change (written by hand here: no fix changes ports) needs the firewall to agree.
     let mut plan = plan_for(t.path(), &["SSH-PASSWORD-AUTH"]);
     plan.changes.push(FileChange {
+        secret: false,
         path: "/etc/ssh/sshd_config.d/10-port.conf".into(),
         before: FileState::Absent,
         after: file("Port 2200\n"),
@@ -483,6 +485,7 @@ fn authentication_methods_that_need_a_password_left_off_are_not_access() {
         fixes: Vec::new(),
         packages: Vec::new(),
         changes: vec![FileChange {
+            secret: false,
             path: "/etc/ssh/sshd_config.d/00-rempart.conf".into(),
             before: FileState::Absent,
             after: file("PasswordAuthentication no\n"),
@@ -511,6 +514,7 @@ fn an_allow_users_plan_naming_another_account_is_caught() {
         fixes: Vec::new(),
         packages: Vec::new(),
         changes: vec![FileChange {
+            secret: false,
             path: "/etc/ssh/sshd_config.d/00-rempart.conf".into(),
             before: FileState::Absent,
             after: file("AllowUsers deploy\n"),

@@ -8,7 +8,7 @@ use rempart_harden::apply::{self, ApplyOptions};
 use rempart_harden::journal::Journal;
 use rempart_harden::lockout::{self, Client};
 use rempart_harden::validate::Check;
-use rempart_harden::{Plan, Safety};
+use rempart_harden::{FileChange, Plan, Safety};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -212,7 +212,9 @@ fn admin_client(host: &Host, given: Option<std::net::IpAddr>) -> Option<Client> 
 fn print_plan(plan: &Plan, json: bool) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, plan)?;
+        let mut shown = plan.clone();
+        shown.changes = plan.changes.iter().map(FileChange::redacted).collect();
+        serde_json::to_writer_pretty(&mut out, &shown)?;
         writeln!(out)?;
         return Ok(());
     }

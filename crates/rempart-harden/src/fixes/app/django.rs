@@ -358,3 +358,140 @@ mod tests {
         }
     }
 }
+
+/// Django's `get_random_secret_key()` alphabet (50 characters: no quote, no backslash).
+const KEY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
+
+/// A 50-character key from the OS's randomness, as `get_random_secret_key()` makes them.
+fn new_key() -> Result<String, String> {
+    let mut key = String::with_capacity(50);
+    let mut buf = [0u8; 64];
+    while key.len() < 50 {
+        getrandom::fill(&mut buf).map_err(|e| format!("no randomness from the OS: {e}"))?;
+        // 250 = 5 x 50: bytes above it would bias the draw.
+        for b in buf.iter().filter(|b| **b < 250) {
+            if key.len() < 50 {
+                key.push(char::from(KEY_ALPHABET[usize::from(*b) % 50]));
+            }
+        }
+    }
+    Ok(key)
+}
+
+/// The account that runs a project: its unit's `User=`, or mod_wsgi's daemon user.
+fn runs_as(ctx: &Ctx, p: &Project) -> Result<(String, u32), String> {
+    let d = ctx.fact::<Discovery>();
+    let users = ctx.fact::<rempart_audit::host::Users>();
+    let from_unit = d
+        .apps
+        .get(p.app)
+        .and_then(|a| rempart_audit::rules::app::env_perms::service_account(&d, a, &users))
+        .map(|u| (u.name.clone(), u.gid));
+    if let Some(a) = from_unit {
+        return Ok(a);
+    }
+    let wsgi: Vec<String> = fronts(ctx, p.app)
+        .into_iter()
+        .filter_map(|f| f.wsgi_user)
+        .collect();
+    match wsgi.as_slice() {
+        [u, rest @ ..] if rest.iter().all(|r| r == u) => users
+            .user(u)
+            .map(|a| (a.name.clone(), a.gid))
+            .ok_or_else(|| {
+                format!(
+                    "mod_wsgi runs {} as {u}, which /etc/passwd lacks",
+                    p.app_dir
+                )
+            }),
+        [] => Err(format!(
+            "{}: which account runs the app is unknown (no unit User=, no mod_wsgi daemon): \
+             move the key out by hand",
+            p.app_dir
+        )),
+        _ => Err(format!(
+            "{}: mod_wsgi runs it under several accounts ({}): move the key out by hand",
+            p.app_dir,
+            wsgi.join(", ")
+        )),
+    }
+}
+
+/// APP-DJANGO-SECRET-KEY: a hard-coded (or regenerated-at-start) key is replaced by a new
+/// 50-character key from the OS's randomness, kept out of the code in
+/// `/etc/PROJECT/django_secret_key` (mode 0640, root and the group of the account that runs the
+/// app: its unit's User= or mod_wsgi's daemon user) and read at start with `SECRET_KEY =
+/// open(PATH).read().strip()`: an EnvironmentFile would not reach an app mod_wsgi runs inside
+/// httpd, a file does. Seed 002 Phase 1 §5 (the key out of the code). Unsafe: the new key logs
+/// every user out and invalidates signed data (password-reset links, signed cookies); the old
+/// key stays in the repository's history, which is why it is rotated rather than moved.
+pub fn secret_key(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
+    let mut w = Writer::new(ctx, "APP-DJANGO-SECRET-KEY");
+    let mut files = Vec::new();
+    for p in projects(ctx) {
+        let Setting::Set(b) = p.get("SECRET_KEY") else {
+            continue;
+        };
+        if !(b.literal() || b.val == Val::Random) {
+            return Err(format!(
+                "{}:{}: the key comes from the environment and is weak there: put a new key \
+                 (get_random_secret_key()) where the variable is set",
+                b.path, b.line
+            ));
+        }
+        let (account, gid) = runs_as(ctx, &p)?;
+        let name: String = p
+            .app_dir
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        let name = name.trim_start_matches('.');
+        if name.is_empty() {
+            return Err(format!(
+                "{}: no name to give the key's directory",
+                p.app_dir
+            ));
+        }
+        let path = format!("/etc/{name}/django_secret_key");
+        if ctx.host.exists(&path) {
+            return Err(format!(
+                "{path} already exists and the settings do not read it: check which key is the \
+                 right one by hand"
+            ));
+        }
+        w.intents.push(Intent::WriteSecret {
+            path: path.clone(),
+            content: format!("{}\n", new_key()?).into_bytes(),
+            mode: 0o640,
+            uid: 0,
+            gid,
+        });
+        w.set(&p, "SECRET_KEY", &format!("open('{path}').read().strip()"))?;
+        files.push(format!("{path} (0640 root:{account})"));
+    }
+    Ok(w.finish(
+        f,
+        &format!("a new key in {}", files.join(", ")),
+        "a new SECRET_KEY logs every user out and invalidates password-reset links and signed \
+         cookies; restart the application so every worker reads the same key"
+            .to_string(),
+    ))
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_fifty_characters_of_djangos_alphabet_and_differ() {
+        let a = new_key().unwrap();
+        let b = new_key().unwrap();
+        assert_eq!(a.len(), 50);
+        assert!(a.bytes().all(|c| KEY_ALPHABET.contains(&c)));
+        assert_ne!(a, b);
+        assert!(a.bytes().collect::<std::collections::BTreeSet<_>>().len() >= 5);
+    }
+}

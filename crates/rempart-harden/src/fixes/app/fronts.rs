@@ -25,6 +25,9 @@ pub struct Front {
     pub forwarded_proto: bool,
     /// Redirects every request to https (serves nothing else).
     pub redirect_only: bool,
+    /// The account mod_wsgi runs the app as inside httpd: `WSGIDaemonProcess ... user=U`, else
+    /// Apache's own (`www-data` on Debian); `None` for a proxied app.
+    pub wsgi_user: Option<String>,
 }
 
 /// The addresses the application's units listen on: `(host, port)` or a unix socket path.
@@ -146,6 +149,14 @@ fn apache_fronts(ctx: &Ctx, dir: &str, b: &Backends, out: &mut Vec<Front>) {
                     .iter()
                     .any(|a| a.eq_ignore_ascii_case("X-Forwarded-Proto"))
         });
+        let wsgi_user = wsgi.then(|| {
+            all.iter()
+                .filter(|d| d.is("WSGIDaemonProcess"))
+                .flat_map(|d| d.args.iter())
+                .find_map(|a| a.strip_prefix("user="))
+                .unwrap_or("www-data")
+                .to_string()
+        });
         out.push(Front {
             site: format!("{}:{}", vh.section.file, vh.section.line),
             names,
@@ -153,6 +164,7 @@ fn apache_fronts(ctx: &Ctx, dir: &str, b: &Backends, out: &mut Vec<Front>) {
             proxied: !wsgi,
             forwarded_proto,
             redirect_only: site.redirect.is_some(),
+            wsgi_user,
         });
     }
 }
@@ -218,6 +230,7 @@ fn nginx_fronts(ctx: &Ctx, b: &Backends, out: &mut Vec<Front>) {
             proxied: true,
             forwarded_proto: passes.iter().all(|p| *p),
             redirect_only: false,
+            wsgi_user: None,
         });
     }
 }

@@ -9,7 +9,7 @@ mod django;
 mod fronts;
 
 pub use deps::deps_pinned;
-pub use django::{allowed_hosts, cookies, ssl_redirect};
+pub use django::{allowed_hosts, cookies, secret_key, ssl_redirect};
 
 use super::web::{edit_line, real_path, safe};
 use crate::change::{Fix, Intent};
