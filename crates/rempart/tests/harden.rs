@@ -500,11 +500,6 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
         "APT: this fixture tree has no apt of its own; on a Debian root harden installs unattended-upgrades first (seed_hosts_on_a_debian_root_install_their_packages)",
     ),
     (
-        "avmonitoring",
-        "SVC-RUNS-AS-ROOT",
-        "the app directory belongs to root: no service account owns it, and rempart never creates accounts",
-    ),
-    (
         "koprogo",
         "UPD-AUTO-UPGRADES",
         "APT: this fixture tree has no apt of its own; on a Debian root harden installs unattended-upgrades first (seed_hosts_on_a_debian_root_install_their_packages)",

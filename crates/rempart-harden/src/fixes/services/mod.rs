@@ -1,8 +1,9 @@
 //! Fixes of the services family: systemd drop-ins (`UNIT.d/90-rempart.conf`, and
 //! `90-rempart-exec.conf` for a new command), never the unit file; lines of the files the app
 //! server reads (EnvironmentFile, gunicorn.conf.py) edited in place; the service account's shell
-//! in /etc/passwd. Accounts are never created: a unit runs under an existing service account
-//! that already owns its working directory, or the fix says how to make one.
+//! in /etc/passwd. A unit runs under the service account that owns its working directory; when
+//! root owns it, under a new system account made as `adduser --system --group` makes one (the
+//! guide's `avmvp`: seed 000 §2).
 
 mod command;
 
@@ -206,21 +207,136 @@ fn service_account<'a>(
     }
 }
 
+/// A system account for `unit`, as `adduser --system --group --no-create-home --shell
+/// /usr/sbin/nologin` makes it: named after the unit, uid and gid the first free from 100
+/// (Debian's FIRST_SYSTEM_UID) below UID_MIN, password locked; one line appended to passwd,
+/// group, shadow and gshadow each (journaled like every write: rollback removes it).
+fn new_system_account(
+    ctx: &Ctx,
+    users: &Users,
+    uid_min: u32,
+    unit: &str,
+    taken: &[(String, u32)],
+) -> Result<(User, Vec<Intent>), String> {
+    let stem = unit.strip_suffix(".service").unwrap_or(unit);
+    let mut name: String = stem
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(32)
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name.insert(0, 'u');
+        name.truncate(32);
+    }
+    if users.user(&name).is_some() || users.groups.iter().any(|g| g.name == name) {
+        return Err(format!(
+            "an account or group named {name} exists but does not own the unit's directory: \
+             give it the directory, or set User= by hand"
+        ));
+    }
+    let used = |id: u32| {
+        users.users.iter().any(|u| u.uid == id)
+            || users.groups.iter().any(|g| g.gid == id)
+            || taken.iter().any(|(_, t)| *t == id)
+    };
+    let id = (100..uid_min.min(1000))
+        .find(|id| !used(*id))
+        .ok_or("no free system uid below UID_MIN")?;
+    let days = jiff::Timestamp::now().as_second() / 86_400;
+    let mut intents = Vec::new();
+    for (path, line) in [
+        (
+            "/etc/passwd",
+            format!("{name}:x:{id}:{id}:{stem} (rempart harden):/nonexistent:/usr/sbin/nologin"),
+        ),
+        ("/etc/group", format!("{name}:x:{id}:")),
+        ("/etc/shadow", format!("{name}:!:{days}::::::")),
+        ("/etc/gshadow", format!("{name}:!::")),
+    ] {
+        // A tree may lack the shadow files (a fixture, a container image): nothing to add then.
+        if matches!(path, "/etc/shadow" | "/etc/gshadow") && !ctx.host.exists(path) {
+            continue;
+        }
+        intents.push(Intent::InsertLine {
+            path: path.to_string(),
+            before: u32::MAX,
+            text: line,
+        });
+    }
+    Ok((
+        User {
+            name,
+            password: "x".into(),
+            uid: id,
+            gid: id,
+            home: "/nonexistent".into(),
+            shell: "/usr/sbin/nologin".into(),
+            line: 0,
+        },
+        intents,
+    ))
+}
+
 /// SVC-RUNS-AS-ROOT: `User=`/`Group=` of the service account owning the unit's working
 /// directory, in the unit's drop-in (or on the later drop-in line that puts root back), and that
-/// account's shell set to nologin if it has one.
+/// account's shell set to nologin if it has one. When root owns the directory, a new system
+/// account for the unit (seed 000 §2: the backend runs as its own user with no shell); unsafe
+/// then, since the service can no longer write where only root may.
 pub fn runs_as_root(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let db = ctx.fact::<AccountDb>();
     let users = &db.users;
     let mut intents = Vec::new();
     let mut changes = Vec::new();
     let mut used = Vec::new();
+    let mut created: Vec<(String, u32)> = Vec::new();
+    // Units whose directory root owns: what they write must be given to their account.
+    let mut writes: Vec<String> = Vec::new();
     let ours = "90-rempart.conf";
     for u in units(ctx).iter().filter(|u| u.runs_as_root()) {
-        let account = service_account(ctx, users, db.uid_min, u)?;
+        let root_owned = u
+            .working_dir
+            .as_deref()
+            .and_then(|wd| ctx.host.metadata(wd).ok().flatten())
+            .is_some_and(|m| m.uid == 0);
+        // The account made for the app (its home is the app's directory or above it, as the
+        // guide's avmvp in /opt/av-monitoring-mvp), else a new one.
+        let by_home = u.working_dir.as_deref().and_then(|wd| {
+            users.users.iter().find(|a| {
+                a.uid != 0
+                    && a.uid < db.uid_min
+                    && a.home.len() > 1
+                    && (wd == a.home
+                        || wd.starts_with(&format!("{}/", a.home.trim_end_matches('/'))))
+            })
+        });
+        let account: User = match service_account(ctx, users, db.uid_min, u) {
+            Ok(a) => a.clone(),
+            Err(_) if root_owned && by_home.is_some() => {
+                let a = by_home.expect("checked").clone();
+                writes.push(format!(
+                    "{} now runs as {} (home {}), which cannot write where only root may",
+                    u.unit.name, a.name, a.home
+                ));
+                a
+            }
+            Err(_) if root_owned => {
+                let (a, add) = new_system_account(ctx, users, db.uid_min, &u.unit.name, &created)?;
+                created.push((a.name.clone(), a.uid));
+                intents.extend(add);
+                writes.push(format!(
+                    "{} now runs as the new system account {}, which cannot write where only \
+                     root may",
+                    u.unit.name, a.name
+                ));
+                a
+            }
+            Err(e) => return Err(e),
+        };
+        // A new account's group is new too (same name).
         let group = users
             .group_by_gid(account.gid)
-            .map_or_else(|| account.gid.to_string(), |g| g.name.clone());
+            .map_or_else(|| account.name.clone(), |g| g.name.clone());
         match u.unit.get("Service", "User") {
             // A drop-in read after ours puts root back: edit its line.
             Some(s)
@@ -248,8 +364,8 @@ pub fn runs_as_root(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
             }
         }
         if account.has_login_shell() {
-            intents.push(nologin_edit(account));
-            let signs = login_signs(ctx, users, account);
+            intents.push(nologin_edit(&account));
+            let signs = login_signs(ctx, users, &account);
             if !signs.is_empty() {
                 used.push(format!("{} has {}", account.name, signs.join(", ")));
             }
@@ -259,13 +375,24 @@ pub fn runs_as_root(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     if intents.is_empty() {
         return Ok(None);
     }
-    let safety = if used.is_empty() {
-        Safety::Safe
-    } else {
-        Safety::Unsafe(format!(
+    let mut why = Vec::new();
+    if !used.is_empty() {
+        why.push(format!(
             "the service account gets the nologin shell and logins as it stop: {}",
             used.join("; ")
-        ))
+        ));
+    }
+    if !writes.is_empty() {
+        why.push(format!(
+            "{}: give the account what the service writes (chown, with ReadWritePaths= under \
+             ProtectSystem), as the guide does for its backend directory (seed 000 §2)",
+            writes.join("; ")
+        ));
+    }
+    let safety = if why.is_empty() {
+        Safety::Safe
+    } else {
+        Safety::Unsafe(why.join("; "))
     };
     Ok(Some(Fix {
         rule: f.id.clone(),
@@ -295,7 +422,7 @@ pub fn account_shell(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         if !account.has_login_shell() || names.iter().any(|n| n == name) {
             continue;
         }
-        intents.push(nologin_edit(account));
+        intents.push(nologin_edit(&account));
         names.push(name.to_string());
         let signs = login_signs(ctx, &users, account);
         if !signs.is_empty() {
