@@ -106,6 +106,17 @@ pub fn plan(
     config: &AuditConfig,
     opts: &AuditOptions,
 ) -> Result<(Plan, Report), HardenError> {
+    plan_for(host, config, opts, None)
+}
+
+/// [`plan`] for an admin connecting from `admin` (`--admin-address`): the fixes that must never
+/// shut them out (fail2ban's ignoreip) include that address.
+pub fn plan_for(
+    host: &Host,
+    config: &AuditConfig,
+    opts: &AuditOptions,
+    admin: Option<crate::lockout::Client>,
+) -> Result<(Plan, Report), HardenError> {
     // Packages the guides install before configuring: when this host can install them, the
     // host is judged, and its fixes planned, as it will be once they are in (fail2ban installed
     // brings its jail's rules, whose fixes may need python3-systemd in turn).
@@ -154,6 +165,9 @@ pub fn plan(
     let facts = Facts::default();
     if !to_install.is_empty() {
         facts.preset(packages::with_planned(&now, &to_install));
+    }
+    if admin.is_some() {
+        facts.preset(crate::fixes::AdminClient(admin));
     }
     let ctx = Ctx {
         host,

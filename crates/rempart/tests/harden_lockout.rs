@@ -318,3 +318,32 @@ fn a_firewall_fix_keeps_the_admins_address_in() {
         .join("etc/systemd/system/sysinit.target.wants/nftables.service")
         .is_symlink());
 }
+
+#[test]
+fn the_sshd_jail_never_bans_the_admin_address_given() {
+    let t = support::materialise_seed_host("raspberry", "insecure");
+    let (code, out, err) = apply(
+        t.path(),
+        &[
+            "--unsafe",
+            "--only",
+            "IPS-BACKEND,IPS-BANACTION",
+            "--admin-address",
+            "198.51.100.23",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let dropin = fs::read_to_string(t.path().join("etc/fail2ban/jail.d/90-rempart.local")).unwrap();
+    let ignoreip = dropin
+        .lines()
+        .find_map(|l| l.strip_prefix("ignoreip = "))
+        .unwrap_or_else(|| panic!("no ignoreip in the drop-in:\n{dropin}"));
+    assert!(
+        ignoreip.split_whitespace().any(|a| a == "198.51.100.23"),
+        "{ignoreip}"
+    );
+    assert!(
+        out.contains("198.51.100.23"),
+        "the plan names the admin: {out}"
+    );
+}

@@ -11,7 +11,7 @@
 //! - IPS-BANACTION: `banaction = nftables-multiport`, `banaction_allports = nftables-allports`.
 //!
 //! Every one of them also writes the jail's `ignoreip`: what it was, plus loopback and the
-//! admin's address when the session is known (`SSH_CONNECTION` on the live host), so the admin
+//! admin's address when it is known (`--admin-address`, or `SSH_CONNECTION` on the live host), so the admin
 //! is never banned. They are unsafe for that reason: the access check refuses a plan whose jail
 //! would not ignore a known admin address. Installing fail2ban is left to apt.
 
@@ -19,7 +19,7 @@ use crate::change::{Fix, Intent, LineFormat, Safety};
 use crate::lockout::Client;
 use rempart_audit::facts::Packages;
 use rempart_audit::report::Finding;
-use rempart_audit::rule::Ctx;
+use rempart_audit::rule::{Ctx, Fact};
 use rempart_audit::rules::intrusion::fail2ban::DIR;
 use rempart_audit::rules::intrusion::ips::{Ips, FAIL2BAN_UNIT};
 
@@ -192,12 +192,26 @@ fn ignoreip(ctx: &Ctx, path: &str) -> Result<String, String> {
     Ok(out.join(" "))
 }
 
-/// The admin's session on the live host (`SSH_CONNECTION`), as the access check takes it.
-pub fn session_client(ctx: &Ctx) -> Option<Client> {
-    if !ctx.host.is_live() || ctx.host.root() != std::path::Path::new("/") {
-        return None;
+/// Where the admin connects from, as the access check takes it: `--admin-address` (preset by
+/// the plan), else the session on the live host (`SSH_CONNECTION`); under `--root` the session
+/// has nothing to do with the tree.
+#[derive(Debug, Clone)]
+pub struct AdminClient(pub Option<Client>);
+
+impl Fact for AdminClient {
+    fn collect(ctx: &Ctx) -> AdminClient {
+        if !ctx.host.is_live() || ctx.host.root() != std::path::Path::new("/") {
+            return AdminClient(None);
+        }
+        AdminClient(
+            std::env::var("SSH_CONNECTION")
+                .ok()
+                .and_then(|v| Client::from_ssh_connection(&v)),
+        )
     }
-    std::env::var("SSH_CONNECTION")
-        .ok()
-        .and_then(|v| Client::from_ssh_connection(&v))
+}
+
+/// The admin's address the jail must never ban.
+pub fn session_client(ctx: &Ctx) -> Option<Client> {
+    ctx.fact::<AdminClient>().0.clone()
 }

@@ -204,6 +204,8 @@ pub fn manual(rule: &str) -> Option<&'static str> {
     MANUAL.iter().find(|(id, _)| *id == rule).map(|(_, r)| *r)
 }
 
+pub use intrusion::AdminClient;
+
 /// The fail2ban drop-in the intrusion fixes write.
 pub fn intrusion_dropin() -> &'static str {
     intrusion::DROPIN

@@ -181,9 +181,10 @@ fn make_plan(a: &PlanArgs) -> anyhow::Result<(Host, Plan)> {
         only,
         ..AuditOptions::default()
     };
-    let (mut plan, _report) = rempart_harden::plan(&host, &config, &opts)?;
+    let client = admin_client(&host, a.admin_address);
+    let (mut plan, _report) =
+        rempart_harden::plan::plan_for(&host, &config, &opts, client.clone())?;
     if !plan.unsafe_fixes().is_empty() {
-        let client = admin_client(&host, a.admin_address);
         let access = lockout::check(&host, &config, &plan, client.as_ref())
             .context("cannot check that access remains after the plan")?;
         plan.access = Some(access);
