@@ -422,7 +422,7 @@ pub fn account_shell(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         if !account.has_login_shell() || names.iter().any(|n| n == name) {
             continue;
         }
-        intents.push(nologin_edit(&account));
+        intents.push(nologin_edit(account));
         names.push(name.to_string());
         let signs = login_signs(ctx, &users, account);
         if !signs.is_empty() {
