@@ -55,7 +55,7 @@ pub fn backend(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     if pkgs.known() && !pkgs.is_installed("python3-systemd") {
         return Err(
             "backend = systemd needs python3-systemd to read the journal: `apt install \
-                    python3-systemd`, then plan again; rempart does not install packages"
+                    python3-systemd`, then plan again (on the live host or a Debian root, harden installs it first)"
                 .into(),
         );
     }
@@ -90,7 +90,7 @@ fn installed(ctx: &Ctx) -> Result<std::sync::Arc<Ips>, String> {
     if !ips.fail2ban_installed {
         return Err(
             "fail2ban is not installed: `apt install fail2ban` (or enable rempart guard), \
-                    then plan again; rempart does not install packages"
+                    then plan again (on the live host or a Debian root, harden installs it first)"
                 .into(),
         );
     }

@@ -6,10 +6,16 @@ use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
 
 /// UPD-AUTO-UPGRADES: write APT's periodic settings in `20auto-upgrades` (what
-/// `dpkg-reconfigure unattended-upgrades` writes). Installing the package is left to apt.
+/// `dpkg-reconfigure unattended-upgrades` writes); the plan installs the package first where apt
+/// can run ([`crate::packages`]).
 pub fn auto_upgrades(ctx: &Ctx, _f: &Finding) -> Result<Option<Fix>, String> {
     if !ctx.fact::<Packages>().is_installed("unattended-upgrades") {
-        return Err("install the package first: apt install unattended-upgrades".into());
+        return Err(
+            "unattended-upgrades is not installed and this tree has no apt of its own to install \
+             it (on the live host or a Debian root, harden installs it first): apt install \
+             unattended-upgrades"
+                .into(),
+        );
     }
     let path = "/etc/apt/apt.conf.d/20auto-upgrades".to_string();
     let later = ctx

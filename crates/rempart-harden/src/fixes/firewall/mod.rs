@@ -41,9 +41,9 @@ pub fn firewall(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         None if installed(Kind::Iptables) => Kind::Iptables,
         None => {
             return Err(
-                "no firewall package is installed (ufw, nftables): `apt install \
-                        nftables` (Debian's default) or ufw, then plan again; rempart does not \
-                        install packages"
+                "no firewall package is installed (ufw, nftables) and this tree has no apt of \
+                        its own: `apt install nftables` (Debian's default) or ufw, then plan \
+                        again (on the live host or a Debian root, harden installs nftables first)"
                     .into(),
             )
         }
