@@ -690,6 +690,64 @@ fn installed(root: &Path) -> Vec<String> {
     v
 }
 
+/// A copy of the Debian root with `host`'s seed files laid over it (dpkg's status merged):
+/// the temp dir, the root, and the seed's own snapshot (its paths).
+fn seed_on_debian(base: &Path, host: &str) -> (tempfile::TempDir, PathBuf, Snapshot) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    fs::create_dir(&root).unwrap();
+    cp_a(base, &root);
+    let base_status = fs::read_to_string(root.join("var/lib/dpkg/status")).unwrap();
+    let (_seed_tmp, seed) = seed_tree(host);
+    let seed_status = fs::read_to_string(seed.join("var/lib/dpkg/status")).unwrap();
+    let seed_files = snapshot(&seed);
+    lay_over(&seed, &seed, &root);
+    fs::write(
+        root.join("var/lib/dpkg/status"),
+        merged_status(&base_status, &seed_status),
+    )
+    .unwrap();
+    (tmp, root, seed_files)
+}
+
+/// The seed's paths as they are in `root` now (dpkg's status is apt's to keep).
+fn seed_paths_in(root: &Path, s: &Snapshot) -> Snapshot {
+    s.keys()
+        .filter(|p| !p.starts_with("var/lib/dpkg"))
+        .map(|p| {
+            let full = root.join(p);
+            let state = match fs::symlink_metadata(&full) {
+                Err(_) => ("absent".to_string(), 0, 0, 0, Vec::new()),
+                Ok(m) if m.file_type().is_symlink() => (
+                    "link".into(),
+                    0,
+                    m.uid(),
+                    m.gid(),
+                    fs::read_link(&full)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                ),
+                Ok(m) if m.is_dir() => (
+                    "dir".into(),
+                    m.mode() & 0o7777,
+                    m.uid(),
+                    m.gid(),
+                    Vec::new(),
+                ),
+                Ok(m) => (
+                    "file".into(),
+                    m.mode() & 0o7777,
+                    m.uid(),
+                    m.gid(),
+                    fs::read(&full).unwrap(),
+                ),
+            };
+            (p.clone(), state)
+        })
+        .collect()
+}
+
 /// The bar where the guides `apt install` first: a seed host's files laid over a real
 /// Debian root; one `harden apply --unsafe` installs fail2ban, nftables, unattended-upgrades or
 /// python3-systemd with apt (chrooted) and writes their configuration, after which every rule
@@ -700,58 +758,8 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
     let base = debian_root();
     let mut problems = Vec::new();
     for host in ["avmonitoring", "koprogo", "raspberry"] {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("root");
-        fs::create_dir(&root).unwrap();
-        cp_a(&base, &root);
-        let base_status = fs::read_to_string(root.join("var/lib/dpkg/status")).unwrap();
-        let (seed_tmp, seed) = seed_tree(host);
-        let seed_status = fs::read_to_string(seed.join("var/lib/dpkg/status")).unwrap();
-        let seed_files = snapshot(&seed);
-        lay_over(&seed, &seed, &root);
-        fs::write(
-            root.join("var/lib/dpkg/status"),
-            merged_status(&base_status, &seed_status),
-        )
-        .unwrap();
-        drop(seed_tmp);
-        // The seed's paths as they are in the root (dpkg's status is apt's to keep).
-        let in_root = |s: &Snapshot| -> Snapshot {
-            s.keys()
-                .filter(|p| !p.starts_with("var/lib/dpkg"))
-                .map(|p| {
-                    let full = root.join(p);
-                    let state = match fs::symlink_metadata(&full) {
-                        Err(_) => ("absent".to_string(), 0, 0, 0, Vec::new()),
-                        Ok(m) if m.file_type().is_symlink() => (
-                            "link".into(),
-                            0,
-                            m.uid(),
-                            m.gid(),
-                            fs::read_link(&full)
-                                .unwrap()
-                                .into_os_string()
-                                .into_encoded_bytes(),
-                        ),
-                        Ok(m) if m.is_dir() => (
-                            "dir".into(),
-                            m.mode() & 0o7777,
-                            m.uid(),
-                            m.gid(),
-                            Vec::new(),
-                        ),
-                        Ok(m) => (
-                            "file".into(),
-                            m.mode() & 0o7777,
-                            m.uid(),
-                            m.gid(),
-                            fs::read(&full).unwrap(),
-                        ),
-                    };
-                    (p.clone(), state)
-                })
-                .collect()
-        };
+        let (_tmp, root, seed_files) = seed_on_debian(&base, host);
+        let in_root = |s: &Snapshot| seed_paths_in(&root, s);
         let original = in_root(&seed_files);
         let packages_before = installed(&root);
 
@@ -824,4 +832,53 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
         );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// apt failing (no reachable mirror, no package lists) ends the run before any file is written:
+/// the error names apt, the seed's files and dpkg's installed list are as they were, and the
+/// run is recorded as rolled back.
+#[test]
+fn when_apt_fails_nothing_is_written() {
+    let base = debian_root();
+    let (_tmp, root, seed_files) = seed_on_debian(&base, "raspberry");
+    // A mirror nobody listens on, and no lists: `apt-get install` and `update` both fail.
+    fs::write(
+        root.join("etc/apt/sources.list"),
+        "deb http://127.0.0.1:9/debian bookworm main\n",
+    )
+    .unwrap();
+    for e in fs::read_dir(root.join("var/lib/apt/lists")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            fs::remove_file(p).unwrap();
+        }
+    }
+    let original = seed_paths_in(&root, &seed_files);
+    let packages_before = installed(&root);
+    let out = rempart()
+        .args(["harden", "apply", "--unsafe", "--profile", "sme", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("apt could not install"), "{stderr}");
+    assert_same(
+        &original,
+        &seed_paths_in(&root, &seed_files),
+        "after apt failed",
+    );
+    assert_eq!(installed(&root), packages_before);
+    let history = rempart()
+        .args(["harden", "history", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        history.contains("rolledback")
+            && history.contains("apt: ")
+            && history.contains(" nftables"),
+        "{history}"
+    );
 }

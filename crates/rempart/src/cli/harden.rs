@@ -126,9 +126,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             let host = open_host(t.root.as_ref())?;
             let mut out = io::stdout().lock();
             for j in Journal::list(&host)? {
+                let apt = if j.packages.is_empty() {
+                    String::new()
+                } else {
+                    format!("  apt: {}", j.packages.join(" "))
+                };
                 writeln!(
                     out,
-                    "{}  {:<12} {:>3} files  {}",
+                    "{}  {:<12} {:>3} files  {}{apt}",
                     j.run,
                     format!("{:?}", j.status).to_lowercase(),
                     j.entries.len(),
