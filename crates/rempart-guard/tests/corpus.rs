@@ -146,7 +146,7 @@ fn run_file(file: &str, filter: &str) -> FileResult {
             let constraint = expect.get("constraint").and_then(Value::as_str);
             let journal = opts.get("logtype").and_then(Value::as_str) == Some("journal");
             let mode = opts.get("mode").and_then(Value::as_str);
-            let f = instances.entry(key_of(opts)).or_insert_with(|| {
+            let build = || {
                 let fo = FilterOptions {
                     mode: mode
                         .filter(|_| !builtin.modes.is_empty())
@@ -154,20 +154,13 @@ fn run_file(file: &str, filter: &str) -> FileResult {
                     path_prefix: None,
                 };
                 builtin.build(&fo).unwrap()
-            });
+            };
+            let f = instances.entry(key_of(opts)).or_insert_with(build);
             let input = Input::new(line, journal.then(|| clock.now()));
             let got = f.examine(&input, &clock);
             // The same line split beforehand (as `guard test` does on its reading thread)
             // gives the same answer to a twin instance of the filter.
-            let twin = twins.entry(key_of(opts)).or_insert_with(|| {
-                let fo = FilterOptions {
-                    mode: mode
-                        .filter(|_| !builtin.modes.is_empty())
-                        .map(str::to_string),
-                    path_prefix: None,
-                };
-                builtin.build(&fo).unwrap()
-            });
+            let twin = twins.entry(key_of(opts)).or_insert_with(build);
             let split = input.presplit(filters::syslog::spans(line, journal));
             assert_eq!(
                 twin.examine(&split, &clock),

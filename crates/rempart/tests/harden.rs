@@ -511,6 +511,30 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// `ID status` of every rule the `sme` profile requires that applies and does not pass (fail or
+/// error) on `root`.
+fn not_passing_at_sme(root: &Path) -> Vec<String> {
+    let audit = rempart()
+        .args(["audit", "--format", "json", "--profile", "sme", "--root"])
+        .arg(root)
+        .output()
+        .unwrap();
+    json(&audit.stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["required"] == true && f["status"] != "pass")
+        .filter(|f| f["applicable"] == true && f["status"] != "skip")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["id"].as_str().unwrap(),
+                f["status"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn seed_hosts_harden_to_sme_and_roll_back() {
     let mut problems = Vec::new();
@@ -528,26 +552,7 @@ fn seed_hosts_harden_to_sme_and_roll_back() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let audit = rempart()
-            .args(["audit", "--format", "json", "--profile", "sme", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let report = json(&audit.stdout);
-        let failing: Vec<String> = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["required"] == true && f["status"] != "pass")
-            .filter(|f| f["applicable"] == true && f["status"] != "skip")
-            .map(|f| {
-                format!(
-                    "{} {}",
-                    f["id"].as_str().unwrap(),
-                    f["status"].as_str().unwrap()
-                )
-            })
-            .collect();
+        let failing = not_passing_at_sme(&root);
         let left: Vec<&str> = SEED_LEFT
             .iter()
             .filter(|(h, _, _)| *h == host)
@@ -778,24 +783,19 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
             stdout.contains("apt installed:"),
             "{host}: no package installed: {stdout}"
         );
-        let audit = rempart()
-            .args(["audit", "--format", "json", "--profile", "sme", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let report = json(&audit.stdout);
-        let failing: Vec<String> = report["findings"]
-            .as_array()
-            .unwrap()
+        let judged = not_passing_at_sme(&root);
+        for f in judged.iter().filter(|f| !f.ends_with(" fail")) {
+            problems.push(format!("{host}: {f} on the Debian root after apply"));
+        }
+        let failing: Vec<&str> = judged
             .iter()
-            .filter(|f| f["required"] == true && f["status"] == "fail")
-            .map(|f| f["id"].as_str().unwrap().to_string())
+            .filter_map(|f| f.strip_suffix(" fail"))
             .collect();
         for (h, rule, why) in SEED_LEFT {
             if *h != host {
                 continue;
             }
-            let fails = failing.iter().any(|f| f == rule);
+            let fails = failing.contains(rule);
             match (why.starts_with("APT: "), fails) {
                 (true, true) => problems.push(format!("{host}: {rule} still fails after apt")),
                 (false, false) => {
