@@ -93,6 +93,7 @@ pub fn apply(host: &Host, plan: &Plan, opts: &ApplyOptions) -> Result<Applied, H
             .collect(),
         packages: plan.packages.iter().map(|p| p.name.clone()).collect(),
         installed: Vec::new(),
+        actions: Vec::new(),
     };
     // The archive: every original recorded and synced before the first change.
     j.save(host)?;
@@ -164,6 +165,12 @@ pub fn apply(host: &Host, plan: &Plan, opts: &ApplyOptions) -> Result<Applied, H
             note,
         });
     }
+    if let Err(e) = run_actions(host, plan, &mut j) {
+        journal::restore(host, &mut j)?;
+        return Err(HardenError::Refused(format!(
+            "{e} (the run is rolled back: files and passwords are as before)"
+        )));
+    }
     match opts.confirm_within {
         Some(secs) => {
             j.status = RunStatus::Pending;
@@ -199,6 +206,31 @@ fn install_packages(host: &Host, j: &mut Journal) -> Result<(), HardenError> {
             "apt could not install {}: {e} (nothing was written; what apt had installed is              purged)",
             j.packages.join(" ")
         )));
+    }
+    Ok(())
+}
+
+/// Runs the plan's live actions once the files are written, each journaled (with the state it
+/// replaces) before it runs.
+fn run_actions(host: &Host, plan: &Plan, j: &mut Journal) -> Result<(), HardenError> {
+    for a in &plan.actions {
+        let previous = crate::live::pg_verifier(host, &a.socket, a.port, &a.role)
+            .map_err(HardenError::Refused)?;
+        j.actions.push(crate::live::ActionRecord {
+            rule: a.rule.clone(),
+            socket: a.socket.clone(),
+            port: a.port,
+            role: a.role.clone(),
+            previous: Some(previous),
+            done: false,
+        });
+        j.save(host)?;
+        crate::live::pg_set_password(host, &a.socket, a.port, &a.role, Some(&a.password))
+            .map_err(HardenError::Refused)?;
+        if let Some(last) = j.actions.last_mut() {
+            last.done = true;
+        }
+        j.save(host)?;
     }
     Ok(())
 }

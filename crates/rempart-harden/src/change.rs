@@ -151,6 +151,19 @@ pub enum Intent {
         uid: u32,
         gid: u32,
     },
+    /// The path's new content holds a secret another intent writes (a rotated value edited into
+    /// a line): the plan never shows it. Changes nothing by itself.
+    MarkSecret { path: String },
+    /// Set a PostgreSQL role's password on the server whose Unix socket is `socket` (a host
+    /// path: the server must be running), as its superuser. Not a file: the plan lists it as a
+    /// live action, and the journal keeps the role's previous password verifier so rollback
+    /// puts it back.
+    PgPassword {
+        socket: String,
+        port: u16,
+        role: String,
+        password: String,
+    },
     /// Change permission bits of a file or directory, keeping the content.
     Chmod { path: String, mode: u32 },
     /// Change the owner of a file or directory, keeping the content.
@@ -179,6 +192,8 @@ impl Intent {
             | Intent::InsertLine { path, .. }
             | Intent::Write { path, .. }
             | Intent::WriteSecret { path, .. }
+            | Intent::PgPassword { socket: path, .. }
+            | Intent::MarkSecret { path }
             | Intent::Chmod { path, .. }
             | Intent::Chown { path, .. }
             | Intent::Symlink { path, .. }
@@ -215,8 +230,10 @@ impl FileChange {
     pub fn redacted(&self) -> FileChange {
         let mut c = self.clone();
         if c.secret {
-            if let FileState::File { content, .. } = &mut c.after {
-                *content = format!("<secret, {} bytes>\n", content.len()).into_bytes();
+            for state in [&mut c.before, &mut c.after] {
+                if let FileState::File { content, .. } = state {
+                    *content = format!("<secret, {} bytes>\n", content.len()).into_bytes();
+                }
             }
         }
         c
@@ -225,7 +242,33 @@ impl FileChange {
     /// A unified diff of the text (or a description of a metadata or link change).
     pub fn diff(&self) -> String {
         if self.secret && self.after.content().is_some() {
-            return self.redacted().diff_shown();
+            // Neither the new secret nor the old one (nor the file's other values) is shown.
+            let before = self.before.content().map_or(0, <[u8]>::len);
+            let after = self.after.content().map_or(0, <[u8]>::len);
+            let from = if self.before == FileState::Absent {
+                "/dev/null".to_string()
+            } else {
+                format!("a{}", self.path)
+            };
+            let mut out = format!(
+                "--- {from}\n+++ b{}\n(holds a secret: {before} -> {after} bytes, not shown)\n",
+                self.path
+            );
+            let mut meta = self.clone();
+            meta.secret = false;
+            if let FileState::File { content, .. } = &mut meta.after {
+                content.clone_from(
+                    &self
+                        .before
+                        .content()
+                        .map(<[u8]>::to_vec)
+                        .unwrap_or_default(),
+                );
+            }
+            if self.before != FileState::Absent {
+                out.push_str(&meta.diff_shown());
+            }
+            return out;
         }
         self.diff_shown()
     }

@@ -77,6 +77,9 @@ pub struct Journal {
     /// from dpkg's status after apt: what rollback purges.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub installed: Vec<String>,
+    /// Live actions, with what rollback needs to undo them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::live::ActionRecord>,
 }
 
 /// Resolve a host path to the real path without following its last component (we replace links
@@ -315,6 +318,16 @@ pub fn new_run_id() -> String {
 /// and reported. Directories the run created are removed when empty.
 pub fn restore(host: &Host, journal: &mut Journal) -> Result<Vec<String>, HardenError> {
     let mut drifted = Vec::new();
+    // Live actions first, last one first: the files they go with are restored next.
+    for a in journal.actions.iter_mut().rev() {
+        crate::live::undo(host, a).map_err(|e| {
+            HardenError::Write(format!(
+                "cannot put back PostgreSQL role {}'s password: {e}",
+                a.role
+            ))
+        })?;
+        a.done = false;
+    }
     for entry in journal.entries.iter_mut().rev() {
         let path = &entry.change.path;
         if entry.state == EntryState::Planned {

@@ -17,6 +17,7 @@ pub mod change;
 pub mod edit;
 pub mod fixes;
 pub mod journal;
+pub mod live;
 pub mod lockout;
 pub mod packages;
 pub mod plan;

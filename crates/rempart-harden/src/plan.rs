@@ -41,6 +41,9 @@ pub struct Plan {
     /// before configuring it), with the rules that need each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PackageInstall>,
+    /// Live changes run once the files are written (a database role's password).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::live::PlannedAction>,
     pub skipped: Vec<Skipped>,
     /// Whether access remains once applied ([`crate::lockout::check`]), computed for plans
     /// with unsafe fixes.
@@ -50,7 +53,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.packages.is_empty()
+        self.changes.is_empty() && self.packages.is_empty() && self.actions.is_empty()
     }
 
     /// The unsafe fixes (those that can cut remote access).
@@ -223,12 +226,30 @@ pub fn plan_for(
     // Paths whose new content is a secret (never shown).
     let mut secrets: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut planned = Vec::new();
+    let mut actions = Vec::new();
     for fix in wanted {
         let mut paths = Vec::new();
         // Apply this fix's intents to a copy, so a fix that conflicts leaves the others intact.
         let mut trial = states.clone();
         let mut failed = None;
+        let mut fix_actions = Vec::new();
         for intent in &fix.intents {
+            if let Intent::PgPassword {
+                socket,
+                port,
+                role,
+                password,
+            } = intent
+            {
+                fix_actions.push(crate::live::PlannedAction {
+                    rule: fix.rule.clone(),
+                    socket: socket.clone(),
+                    port: *port,
+                    role: role.clone(),
+                    password: password.clone(),
+                });
+                continue;
+            }
             let path = intent.path().to_string();
             if !trial.contains_key(&path) {
                 match read_state(host, &path) {
@@ -249,7 +270,10 @@ pub fn plan_for(
             if !entry.2.contains(&fix.rule) {
                 entry.2.push(fix.rule.clone());
             }
-            if matches!(intent, Intent::WriteSecret { .. }) {
+            if matches!(
+                intent,
+                Intent::WriteSecret { .. } | Intent::MarkSecret { .. }
+            ) {
                 secrets.insert(path.clone());
             }
             if !paths.contains(&path) {
@@ -263,6 +287,7 @@ pub fn plan_for(
             }),
             None => {
                 states = trial;
+                actions.extend(fix_actions);
                 planned.push(PlannedFix {
                     rule: fix.rule,
                     summary: fix.summary,
@@ -292,6 +317,7 @@ pub fn plan_for(
             fixes: planned,
             changes,
             packages: to_install,
+            actions,
             skipped,
             access: None,
         },
@@ -476,6 +502,8 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
             *state = FileState::Absent;
             Ok(())
         }
+        Intent::PgPassword { .. } => Err("a live action, not a file change".into()),
+        Intent::MarkSecret { .. } => Ok(()),
     }
 }
 

@@ -462,7 +462,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
         "APP-ENV-SECRETS",
-        "MANUAL: besides SESSION_SECRET, the password in DATABASE_URL is flagged, and it must change in PostgreSQL's role too",
+        "the password inside DATABASE_URL is also PostgreSQL role avmvp_user's: harden changes both when the cluster runs (a_weak_database_password_is_rotated_in_the_file_and_on_the_server); in this tree it does not",
     ),
     (
         "koprogo",
@@ -472,7 +472,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "APP-ENV-SECRETS",
-        "MANUAL: besides JWT_SECRET, the password in DATABASE_URL is flagged, and it must change in the postgres container's role too",
+        "the password inside DATABASE_URL is the role's of the compose `postgres` service: it changes in that container, which rempart does not reach",
     ),
     (
         "koprogo",
@@ -881,4 +881,110 @@ fn when_apt_fails_nothing_is_written() {
             && history.contains(" nftables"),
         "{history}"
     );
+}
+
+/// The role's stored password verifier, read as the server's superuser over the tree's socket.
+fn pg_verifier(root: &Path, role: &str) -> String {
+    let psql = fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (scripts/test-deps)")
+        .flatten()
+        .map(|e| e.path().join("bin/psql"))
+        .find(|p| p.is_file())
+        .expect("psql");
+    let out = std::process::Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .arg(psql)
+        .args(["-X", "-A", "-t", "-h"])
+        .arg(root.join("var/run/postgresql"))
+        .args(["-d", "postgres", "-c"])
+        .arg(format!(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = '{role}'"
+        ))
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A weak database password in `.env` for a role of the PostgreSQL cluster running on the host
+/// (a throwaway cluster inside the tree): one apply gives the file and the server the same new
+/// password (the secret never printed), the rule passes, and rollback puts back the file's
+/// bytes and the role's exact previous verifier.
+#[test]
+fn a_weak_database_password_is_rotated_in_the_file_and_on_the_server() {
+    let dir =
+        support::fixtures_dir().join("app/env-secrets/seed-000-placeholders-running-postgres.fail");
+    let case = support::load_case(&dir);
+    let tmp = support::materialise(&dir, &case);
+    let root = tmp.path();
+    let env = root.join("opt/av-monitoring-mvp/backend/.env");
+    let env_before = fs::read(&env).unwrap();
+    let verifier_before = pg_verifier(root, "avmvp_user");
+    assert!(
+        verifier_before.starts_with("SCRAM-SHA-256$"),
+        "{verifier_before}"
+    );
+
+    let out = rempart()
+        .args([
+            "harden",
+            "apply",
+            "--unsafe",
+            "--only",
+            "APP-ENV-SECRETS",
+            "--root",
+        ])
+        .arg(root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(rule_status(root, "APP-ENV-SECRETS", &[]), "pass");
+    let text = fs::read_to_string(&env).unwrap();
+    let url = text
+        .lines()
+        .find_map(|l| l.strip_prefix("DATABASE_URL="))
+        .unwrap();
+    let password = url
+        .split_once("avmvp_user:")
+        .and_then(|(_, r)| r.split_once('@'))
+        .map(|(p, _)| p)
+        .unwrap();
+    assert_eq!(password.len(), 32);
+    assert!(
+        !stdout.contains(password),
+        "the new password is printed: {stdout}"
+    );
+    assert!(
+        !stdout.contains("mot_de_passe_fort"),
+        "the old one too: {stdout}"
+    );
+    let verifier_after = pg_verifier(root, "avmvp_user");
+    assert!(verifier_after.starts_with("SCRAM-SHA-256$"));
+    assert_ne!(
+        verifier_after, verifier_before,
+        "the server's password did not change"
+    );
+
+    let out = rempart()
+        .args(["harden", "rollback", "--root"])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read(&env).unwrap(), env_before);
+    assert_eq!(pg_verifier(root, "avmvp_user"), verifier_before);
 }

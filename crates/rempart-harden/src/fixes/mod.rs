@@ -126,6 +126,7 @@ pub const FIXES: &[(&str, FixFn)] = &[
     ("APP-DJANGO-SSL-REDIRECT", app::ssl_redirect),
     ("APP-DJANGO-ALLOWED-HOSTS", app::allowed_hosts),
     ("APP-DJANGO-SECRET-KEY", app::secret_key),
+    ("APP-ENV-SECRETS", app::env_secrets),
     ("APP-DEPS-PINNED", app::deps_pinned),
     // containers
     ("CTR-PORTS-ALL-INTERFACES", containers::ports_all_interfaces),
@@ -183,7 +184,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("APP-FASTAPI-DEBUG", "debug=True is passed in application code (FastAPI(...) or uvicorn --reload/--debug flags): remove it where the app is built or started"),
     ("APP-FASTAPI-DOCS", "hiding /docs and /openapi.json is a code change (FastAPI(docs_url=None, redoc_url=None, openapi_url=None)) or a proxy rule the admin chooses"),
     ("APP-SESSION-SECRET", "a new session secret logs every user out: generate one (openssl rand -hex 32), keep it in the service's environment file and read it from there"),
-    ("APP-ENV-SECRETS", "a weak or default secret must be rotated where it is used too (database role, API provider), not only in the file: change it on both sides by hand"),
     ("APP-PYTHON-VENV", "moving an application into a virtual environment means reinstalling its dependencies and changing its unit: python3 -m venv, pip install -r requirements.txt, point ExecStart at venv/bin"),
     // containers
     ("CTR-PRIVILEGED", "what a privileged container needs instead depends on the image and the guides do not say (cAdvisor wants /dev/kmsg and read access to cgroups, others a capability): drop privileged, add the devices or cap_add it really uses, then test"),

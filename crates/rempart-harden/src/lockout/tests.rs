@@ -235,6 +235,7 @@ fn writes(root: &Path, files: &[(&str, &str)]) -> Plan {
         live: false,
         fixes: Vec::new(),
         packages: Vec::new(),
+        actions: Vec::new(),
         changes: files
             .iter()
             .map(|(p, text)| FileChange {
@@ -484,6 +485,7 @@ fn authentication_methods_that_need_a_password_left_off_are_not_access() {
         live: false,
         fixes: Vec::new(),
         packages: Vec::new(),
+        actions: Vec::new(),
         changes: vec![FileChange {
             secret: false,
             path: "/etc/ssh/sshd_config.d/00-rempart.conf".into(),
@@ -513,6 +515,7 @@ fn an_allow_users_plan_naming_another_account_is_caught() {
         live: false,
         fixes: Vec::new(),
         packages: Vec::new(),
+        actions: Vec::new(),
         changes: vec![FileChange {
             secret: false,
             path: "/etc/ssh/sshd_config.d/00-rempart.conf".into(),

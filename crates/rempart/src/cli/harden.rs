@@ -244,6 +244,9 @@ fn print_plan(plan: &Plan, json: bool) -> anyhow::Result<()> {
             writeln!(out, "  {:<22} for {}", p.name, p.rules.join(", "))?;
         }
     }
+    for a in &plan.actions {
+        writeln!(out, "Live: {} ({})", a.describe(), a.rule)?;
+    }
     for f in &plan.fixes {
         let safety = match &f.safety {
             Safety::Safe => "safe".to_string(),

@@ -186,6 +186,45 @@ fn live_socket(host: &Host, path: &str) -> Option<(PathBuf, u32, u32)> {
     Some((host.resolve(path).ok()?, meta.uid, meta.gid))
 }
 
+/// Points a `psql` command at the server listening on the socket `sock` (a host path), run as
+/// the socket's owner so `peer` authentication makes it the superuser (the server's account,
+/// never root). Returns that uid, or `None` when no server listens there.
+fn over_socket(host: &Host, cmd: &mut Command, sock: &str, port: u16) -> Option<u32> {
+    let (real, uid, gid) = live_socket(host, sock)?;
+    let dir = real.parent().unwrap_or(Path::new("/"));
+    cmd.arg("-h")
+        .arg(dir)
+        .args(["-p", &port.to_string(), "-d", "postgres"]);
+    for v in [
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGDATABASE",
+        "PGSERVICE",
+        "PGPASSFILE",
+    ] {
+        cmd.env_remove(v);
+    }
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(uid).gid(gid).current_dir("/");
+    }
+    Some(uid)
+}
+
+/// A `psql` command (no `.psqlrc`, unaligned, tuples only, stop at the first error, no
+/// password prompt) connected as the superuser to the PostgreSQL server on socket `sock`, for
+/// harden's live changes; `Err` when psql is missing or no server listens there.
+pub fn superuser_psql(host: &Host, sock: &str, port: u16) -> Result<Command, String> {
+    let psql = psql_binary().ok_or("psql is not installed on this machine")?;
+    let mut cmd = Command::new(psql);
+    cmd.args(["-X", "-q", "-A", "-t", "-w", "-v", "ON_ERROR_STOP=1"]);
+    over_socket(host, &mut cmd, sock, port)
+        .ok_or_else(|| format!("no PostgreSQL server listens on {sock}"))?;
+    cmd.env("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_S.to_string());
+    Ok(cmd)
+}
+
 fn psql_binary() -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
@@ -246,27 +285,9 @@ fn query_postgres(host: &Host, config: &AuditConfig, s: &DbServer, clusters: usi
         let Some(sock) = &s.socket else {
             return LiveServer::NotRunning("no Unix socket directory configured".into());
         };
-        let Some((real, uid, gid)) = live_socket(host, sock) else {
+        let Some(uid) = over_socket(host, &mut cmd, sock, s.port) else {
             return LiveServer::NotRunning(format!("no server socket at {sock}"));
         };
-        let dir = real.parent().unwrap_or(Path::new("/"));
-        cmd.arg("-h")
-            .arg(dir)
-            .args(["-p", &s.port.to_string(), "-d", "postgres"]);
-        for v in [
-            "PGHOST",
-            "PGPORT",
-            "PGUSER",
-            "PGDATABASE",
-            "PGSERVICE",
-            "PGPASSFILE",
-        ] {
-            cmd.env_remove(v);
-        }
-        if is_root() {
-            use std::os::unix::process::CommandExt;
-            cmd.uid(uid).gid(gid).current_dir("/");
-        }
         via = format!("the socket {sock} as uid {uid}");
     }
     for q in PG_QUERIES {

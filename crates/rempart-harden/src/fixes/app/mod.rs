@@ -7,9 +7,11 @@
 mod deps;
 mod django;
 mod fronts;
+mod secrets;
 
 pub use deps::deps_pinned;
 pub use django::{allowed_hosts, cookies, secret_key, ssl_redirect};
+pub use secrets::env_secrets;
 
 use super::web::{edit_line, real_path, safe};
 use crate::change::{Fix, Intent};
