@@ -142,17 +142,9 @@ pub enum Intent {
         uid: u32,
         gid: u32,
     },
-    /// Write a whole file holding a secret (a generated key): as `Write`, but the plan never
-    /// shows its content, neither in the diff nor in `--json`.
-    WriteSecret {
-        path: String,
-        content: Vec<u8>,
-        mode: u32,
-        uid: u32,
-        gid: u32,
-    },
-    /// The path's new content holds a secret another intent writes (a rotated value edited into
-    /// a line): the plan never shows it. Changes nothing by itself.
+    /// The path's new content holds a secret another intent writes (a generated key, a rotated
+    /// value edited into a line): the plan shows neither its old nor its new content, in the
+    /// diff or in `--json`. Changes nothing by itself.
     MarkSecret { path: String },
     /// Set a PostgreSQL role's password on the server whose Unix socket is `socket` (a host
     /// path: the server must be running), as its superuser. Not a file: the plan lists it as a
@@ -191,7 +183,6 @@ impl Intent {
             | Intent::SetField { path, .. }
             | Intent::InsertLine { path, .. }
             | Intent::Write { path, .. }
-            | Intent::WriteSecret { path, .. }
             | Intent::PgPassword { socket: path, .. }
             | Intent::MarkSecret { path }
             | Intent::Chmod { path, .. }

@@ -270,10 +270,7 @@ pub fn plan_for(
             if !entry.2.contains(&fix.rule) {
                 entry.2.push(fix.rule.clone());
             }
-            if matches!(
-                intent,
-                Intent::WriteSecret { .. } | Intent::MarkSecret { .. }
-            ) {
+            if matches!(intent, Intent::MarkSecret { .. }) {
                 secrets.insert(path.clone());
             }
             if !paths.contains(&path) {
@@ -456,13 +453,6 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
             Ok(())
         }
         Intent::Write {
-            content,
-            mode,
-            uid,
-            gid,
-            ..
-        }
-        | Intent::WriteSecret {
             content,
             mode,
             uid,

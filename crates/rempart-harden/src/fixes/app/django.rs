@@ -364,18 +364,11 @@ const KEY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)
 
 /// A 50-character key from the OS's randomness, as `get_random_secret_key()` makes them.
 fn new_key() -> Result<String, String> {
-    let mut key = String::with_capacity(50);
-    let mut buf = [0u8; 64];
-    while key.len() < 50 {
-        getrandom::fill(&mut buf).map_err(|e| format!("no randomness from the OS: {e}"))?;
-        // 250 = 5 x 50: bytes above it would bias the draw.
-        for b in buf.iter().filter(|b| **b < 250) {
-            if key.len() < 50 {
-                key.push(char::from(KEY_ALPHABET[usize::from(*b) % 50]));
-            }
-        }
-    }
-    Ok(key)
+    super::secrets::strong_random(
+        KEY_ALPHABET,
+        50,
+        rempart_audit::rules::app::strength::SecretKind::Key,
+    )
 }
 
 /// The account that runs a project: its unit's `User=`, or mod_wsgi's daemon user.
@@ -462,7 +455,8 @@ pub fn secret_key(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                  right one by hand"
             ));
         }
-        w.intents.push(Intent::WriteSecret {
+        w.intents.push(Intent::MarkSecret { path: path.clone() });
+        w.intents.push(Intent::Write {
             path: path.clone(),
             content: format!("{}\n", new_key()?).into_bytes(),
             mode: 0o640,

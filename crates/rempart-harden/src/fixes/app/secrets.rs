@@ -16,26 +16,73 @@ use crate::change::{Fix, Intent, Safety};
 use crate::fixes::web::edit_line;
 use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
+use rempart_audit::rules::app::strength::SecretKind;
 use rempart_audit::rules::database::servers::{Databases, DbKind};
 
 /// Characters of generated values: letters and digits, which need no quoting in a URL, a shell
 /// `.env` or SQL.
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/// `n` random letters and digits from the OS's randomness.
-fn random_alnum(n: usize) -> Result<String, String> {
+/// `n` characters drawn uniformly from `alphabet` (at most 256 ASCII characters) with the OS's
+/// randomness: bytes at or above the largest multiple of its length are dropped, since they
+/// would favour its first characters.
+pub(super) fn random_text(alphabet: &[u8], n: usize) -> Result<String, String> {
+    if alphabet.is_empty() || alphabet.len() > 256 {
+        return Err("no alphabet to draw from".into());
+    }
+    let limit = 256 - 256 % alphabet.len();
     let mut out = String::with_capacity(n);
     let mut buf = [0u8; 64];
     while out.len() < n {
         getrandom::fill(&mut buf).map_err(|e| format!("no randomness from the OS: {e}"))?;
-        // 248 = 4 x 62: bytes above it would bias the draw.
-        for b in buf.iter().filter(|b| **b < 248) {
+        for b in buf.iter().filter(|b| usize::from(**b) < limit) {
             if out.len() < n {
-                out.push(char::from(ALNUM[usize::from(*b) % 62]));
+                out.push(char::from(alphabet[usize::from(*b) % alphabet.len()]));
             }
         }
     }
     Ok(out)
+}
+
+/// A random value the audit judges strong as a secret of `kind`: a draw that happens to spell a
+/// placeholder (`todo`, `xxxx` ...) is drawn again, so the fix always makes its rule pass.
+pub(super) fn strong_random(
+    alphabet: &[u8],
+    n: usize,
+    kind: rempart_audit::rules::app::strength::SecretKind,
+) -> Result<String, String> {
+    for _ in 0..16 {
+        let v = random_text(alphabet, n)?;
+        if rempart_audit::rules::app::strength::judge(&v, kind).is_none() {
+            return Ok(v);
+        }
+    }
+    Err("no strong random value in 16 draws: is the OS's randomness broken?".into())
+}
+
+/// A new value in place of the one at `span` of line `line` of `path` (which must still read
+/// `text`), and the file marked as holding a secret.
+fn replace_value(
+    ctx: &Ctx,
+    path: &str,
+    line: u32,
+    text: &str,
+    span: (usize, usize),
+    value: &str,
+    intents: &mut Vec<Intent>,
+) -> Result<(), String> {
+    let new_line = format!("{}{value}{}", &text[..span.0], &text[span.1..]);
+    intents.push(edit_line(
+        ctx,
+        path,
+        line,
+        "changed since the audit",
+        |old| (old == text).then_some(new_line),
+    )?);
+    intents.push(Intent::MarkSecret {
+        path: crate::fixes::web::real_path(ctx, path)?,
+    });
+    Ok(())
 }
 
 /// Whether only the application uses a secret of this name (it signs its own sessions or
@@ -165,19 +212,9 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                     "{path}:{line}: the role name in {key} is encoded: rotate by hand"
                 ));
             }
-            let password = random_alnum(32)?;
-            let (ps, pe) = (vs + url.pass_at.0, vs + url.pass_at.1);
-            let new_line = format!("{}{password}{}", &text[..ps], &text[pe..]);
-            intents.push(edit_line(
-                ctx,
-                path,
-                line,
-                "changed since the audit",
-                |old| (old == text).then(|| new_line.clone()),
-            )?);
-            intents.push(Intent::MarkSecret {
-                path: crate::fixes::web::real_path(ctx, path)?,
-            });
+            let password = strong_random(ALNUM, 32, SecretKind::Password)?;
+            let span = (vs + url.pass_at.0, vs + url.pass_at.1);
+            replace_value(ctx, path, line, &text, span, &password, &mut intents)?;
             intents.push(Intent::PgPassword {
                 socket,
                 port: url.port,
@@ -190,18 +227,8 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                 server.label()
             ));
         } else if app_owned(key) {
-            let secret = random_alnum(64)?;
-            let new_line = format!("{}{secret}{}", &text[..vs], &text[ve..]);
-            intents.push(edit_line(
-                ctx,
-                path,
-                line,
-                "changed since the audit",
-                |old| (old == text).then(|| new_line.clone()),
-            )?);
-            intents.push(Intent::MarkSecret {
-                path: crate::fixes::web::real_path(ctx, path)?,
-            });
+            let secret = strong_random(ALNUM, 64, SecretKind::Key)?;
+            replace_value(ctx, path, line, &text, (vs, ve), &secret, &mut intents)?;
             what.push(format!("{key} in {path}: a new 64-character value"));
         } else {
             return Err(format!(
@@ -251,10 +278,23 @@ mod tests {
 
     #[test]
     fn generated_values_are_random_letters_and_digits() {
-        let a = random_alnum(32).unwrap();
+        let a = random_text(ALNUM, 32).unwrap();
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
-        assert_ne!(a, random_alnum(32).unwrap());
+        assert_ne!(a, random_text(ALNUM, 32).unwrap());
+        // Every character of a small alphabet comes out (no byte range is cut off wrongly).
+        let d = random_text(b"abc", 600).unwrap();
+        assert!(['a', 'b', 'c'].iter().all(|c| d.contains(*c)));
+        assert!(random_text(b"", 4).is_err());
+        for _ in 0..200 {
+            let v = strong_random(ALNUM, 32, SecretKind::Password).unwrap();
+            assert_eq!(
+                rempart_audit::rules::app::strength::judge(&v, SecretKind::Password),
+                None
+            );
+        }
+        // An alphabet that can only spell a placeholder never yields a value.
+        assert!(strong_random(b"x", 8, SecretKind::Key).is_err());
         assert!(app_owned("SESSION_SECRET") && app_owned("JWT_SECRET"));
         assert!(!app_owned("STRIPE_API_KEY"));
     }
