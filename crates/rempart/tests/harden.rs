@@ -100,6 +100,39 @@ fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
 }
 
+/// `rempart harden ARGS --root ROOT`.
+fn harden(root: &Path, args: &[&str]) -> std::process::Output {
+    rempart()
+        .arg("harden")
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .output()
+        .unwrap()
+}
+
+/// Rolls back the newest run of `root`, which must succeed.
+fn rollback_ok(root: &Path, what: &str) {
+    let out = harden(root, &["rollback"]);
+    assert!(
+        out.status.success(),
+        "{what}: rollback failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `harden apply --unsafe --profile sme` on `root`, which must succeed: its standard output.
+fn apply_sme_ok(root: &Path, what: &str) -> String {
+    let out = harden(root, &["apply", "--unsafe", "--profile", "sme"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what}: apply failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 fn rule_status(root: &Path, rule: &str, config: &[String]) -> String {
     let out = rempart()
         .args(["audit", "--format", "json", "--only", rule])
@@ -223,11 +256,7 @@ fn every_fix_converges_and_rolls_back_byte_for_byte() {
                 again["changes"]
             ));
         }
-        let out = rempart()
-            .args(["harden", "rollback", "--root"])
-            .arg(root)
-            .output()
-            .unwrap();
+        let out = harden(root, &["rollback"]);
         if !out.status.success() {
             failures.push(format!(
                 "{name}: rollback failed: {}",
@@ -290,16 +319,7 @@ fn an_apply_killed_after_any_write_can_be_rolled_back() {
             snapshot(&root) != original,
             "failpoint {k}: nothing was written"
         );
-        let out = rempart()
-            .args(["harden", "rollback", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        rollback_ok(&root, &format!("failpoint {k}"));
         assert_same(
             &original,
             &snapshot(&root),
@@ -326,16 +346,7 @@ fn an_apply_killed_with_sigkill_can_be_rolled_back() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(snapshot(&root) != original, "the apply changed nothing");
-    let out = rempart()
-        .args(["harden", "rollback", "--root"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rollback_ok(&root, "kill -9 during apply");
     assert_same(&original, &snapshot(&root), "kill -9 during apply");
 }
 
@@ -541,17 +552,7 @@ fn seed_hosts_harden_to_sme_and_roll_back() {
     for host in ["avmonitoring", "koprogo", "raspberry"] {
         let (_tmp, root) = seed_tree(host);
         let original = snapshot(&root);
-        let out = rempart()
-            .args(["harden", "apply", "--unsafe", "--profile", "sme", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{host}: apply failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        apply_sme_ok(&root, host);
         let failing = not_passing_at_sme(&root);
         let left: Vec<&str> = SEED_LEFT
             .iter()
@@ -582,16 +583,7 @@ fn seed_hosts_harden_to_sme_and_roll_back() {
                 again["changes"]
             ));
         }
-        let out = rempart()
-            .args(["harden", "rollback", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{host}: rollback failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        rollback_ok(&root, host);
         assert_same(&original, &snapshot(&root), &format!("{host} rolled back"));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -768,17 +760,7 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
         let original = in_root(&seed_files);
         let packages_before = installed(&root);
 
-        let out = rempart()
-            .args(["harden", "apply", "--unsafe", "--profile", "sme", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{host}: apply failed: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = apply_sme_ok(&root, host);
         assert!(
             stdout.contains("apt installed:"),
             "{host}: no package installed: {stdout}"
@@ -810,16 +792,7 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
             }
         }
 
-        let out = rempart()
-            .args(["harden", "rollback", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{host}: rollback failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        rollback_ok(&root, host);
         assert_same(
             &original,
             &in_root(&seed_files),
@@ -855,11 +828,7 @@ fn when_apt_fails_nothing_is_written() {
     }
     let original = seed_paths_in(&root, &seed_files);
     let packages_before = installed(&root);
-    let out = rempart()
-        .args(["harden", "apply", "--unsafe", "--profile", "sme", "--root"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = harden(&root, &["apply", "--unsafe", "--profile", "sme"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("apt could not install"), "{stderr}");
@@ -975,16 +944,7 @@ fn a_weak_database_password_is_rotated_in_the_file_and_on_the_server() {
         "the server's password did not change"
     );
 
-    let out = rempart()
-        .args(["harden", "rollback", "--root"])
-        .arg(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rollback_ok(root, "the rotated password");
     assert_eq!(fs::read(&env).unwrap(), env_before);
     assert_eq!(pg_verifier(root, "avmvp_user"), verifier_before);
 }

@@ -195,19 +195,11 @@ impl<P> Default for Batch<P> {
 
 const BATCH_LINES: usize = 4096;
 
-/// Reads `reader` to its end on a second thread (splitting, cutting long lines, checking
-/// UTF-8 in batches) while the calling thread hands each line to `on_line` with whether it was
-/// cut. Two cores read and match at once; memory stays at a few batches.
-pub fn read_ahead<R: Read + Send + 'static>(
-    reader: R,
-    mut on_line: impl FnMut(&str, bool),
-) -> io::Result<()> {
-    read_ahead_with(reader, |_| (), |line, cut, _| on_line(line, cut))
-}
-
-/// [`read_ahead`], with `prepare` run on the reading thread for each line: work that needs no
-/// state (splitting a syslog envelope) moves off the thread that matches, and its result comes
-/// to `on_line` with the line.
+/// Reads `reader` to its end on a second thread (splitting, cutting long lines, checking UTF-8
+/// in batches, and running `prepare` on each line: work that needs no state, such as splitting a
+/// syslog envelope) while the calling thread hands each line to `on_line` with whether it was
+/// cut and what `prepare` made of it. Two cores read and match at once; memory stays at a few
+/// batches.
 pub fn read_ahead_with<R, P>(
     reader: R,
     prepare: impl Fn(&str) -> P + Send + 'static,
@@ -369,9 +361,14 @@ mod tests {
         data.extend_from_slice(&vec![b'z'; MAX_LINE + 5]);
         data.extend_from_slice(b"\nlast");
         let mut got = Vec::new();
-        read_ahead(std::io::Cursor::new(data.clone()), |l, cut| {
-            got.push((l.to_string(), cut))
-        })
+        read_ahead_with(
+            std::io::Cursor::new(data.clone()),
+            |l| l.len(),
+            |l, cut, len| {
+                assert_eq!(*len, l.len(), "prepared from the same line");
+                got.push((l.to_string(), cut))
+            },
+        )
         .unwrap();
         let (want, _) = all(&data, MAX_LINE, true);
         assert_eq!(got.len(), want.len());
