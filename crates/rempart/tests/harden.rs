@@ -854,15 +854,9 @@ fn when_apt_fails_nothing_is_written() {
 
 /// The role's stored password verifier, read as the server's superuser over the tree's socket.
 fn pg_verifier(root: &Path, role: &str) -> String {
-    let psql = fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL is installed (scripts/test-deps)")
-        .flatten()
-        .map(|e| e.path().join("bin/psql"))
-        .find(|p| p.is_file())
-        .expect("psql");
     let out = std::process::Command::new("runuser")
         .args(["-u", "postgres", "--"])
-        .arg(psql)
+        .arg(support::dbserver::pg_bin().join("psql"))
         .args(["-X", "-A", "-t", "-h"])
         .arg(root.join("var/run/postgresql"))
         .args(["-d", "postgres", "-c"])
