@@ -198,16 +198,11 @@ pub fn with_planned(pkgs: &Packages, extra: &[PackageInstall]) -> Packages {
 }
 
 /// Whether `unit` comes with a package this plan installs (so its unit file is not there yet).
+/// Every package `NEEDS` names ships its service under its own name (`fail2ban.service`,
+/// `nftables.service`, `unattended-upgrades.service`).
 pub fn unit_planned(pkgs: &Packages, unit: &str) -> bool {
-    const UNITS: &[(&str, &str)] = &[
-        ("nftables.service", "nftables"),
-        ("ufw.service", "ufw"),
-        ("fail2ban.service", "fail2ban"),
-        ("unattended-upgrades.service", "unattended-upgrades"),
-    ];
-    UNITS
-        .iter()
-        .any(|(u, p)| *u == unit && pkgs.version(p) == Some(PLANNED))
+    unit.strip_suffix(".service")
+        .is_some_and(|name| pkgs.version(name) == Some(PLANNED))
 }
 
 #[cfg(test)]
@@ -253,6 +248,9 @@ mod tests {
         assert_eq!(got[0].rules, ["IPS-FAIL2BAN", "IPS-SSHD-JAIL"]);
         let planned = with_planned(&pkgs(&[]), &got);
         assert!(planned.is_installed("fail2ban") && planned.is_installed("unattended-upgrades"));
+        assert!(unit_planned(&planned, "fail2ban.service"));
+        assert!(!unit_planned(&planned, "nftables.service"));
+        assert!(!unit_planned(&pkgs(&["fail2ban"]), "fail2ban.service"));
         assert!(needed(&planned, &rules).is_empty());
     }
 }
