@@ -473,7 +473,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "avmonitoring",
         "APP-ENV-SECRETS",
-        "the password inside DATABASE_URL is also PostgreSQL role avmvp_user's: harden changes both when the cluster runs (a_weak_database_password_is_rotated_in_the_file_and_on_the_server); in this tree it does not",
+        "LIVE: the password inside DATABASE_URL is also PostgreSQL role avmvp_user's: harden changes both when the cluster runs, as it does on the Debian root (seed_hosts_on_a_debian_root_install_their_packages); in this tree it does not",
     ),
     (
         "koprogo",
@@ -756,6 +756,20 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
     let mut problems = Vec::new();
     for host in ["avmonitoring", "koprogo", "raspberry"] {
         let (_tmp, root, seed_files) = seed_on_debian(&base, host);
+        // avmonitoring's application logs in to the host's PostgreSQL (seed 000 §5): the
+        // cluster runs, with the role and weak password of the seed's DATABASE_URL.
+        let server = (host == "avmonitoring").then(|| {
+            support::dbserver::start(
+                &root,
+                &support::dbserver::ServerSpec {
+                    kind: "postgres".into(),
+                    sql: "CREATE ROLE avmvp_user LOGIN PASSWORD 'mot_de_passe_fort';\n\
+                          CREATE DATABASE avmvp_db OWNER avmvp_user;\n"
+                        .into(),
+                },
+            )
+        });
+        let verifier_before = server.as_ref().map(|_| pg_verifier(&root, "avmvp_user"));
         let in_root = |s: &Snapshot| seed_paths_in(&root, s);
         let original = in_root(&seed_files);
         let packages_before = installed(&root);
@@ -769,6 +783,13 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
         for f in judged.iter().filter(|f| !f.ends_with(" fail")) {
             problems.push(format!("{host}: {f} on the Debian root after apply"));
         }
+        if let Some(before) = &verifier_before {
+            if pg_verifier(&root, "avmvp_user") == *before {
+                problems.push(format!(
+                    "{host}: avmvp_user's password did not change on the server"
+                ));
+            }
+        }
         let failing: Vec<&str> = judged
             .iter()
             .filter_map(|f| f.strip_suffix(" fail"))
@@ -778,7 +799,10 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
                 continue;
             }
             let fails = failing.contains(rule);
-            match (why.starts_with("APT: "), fails) {
+            // APT: fixed once apt installs a package; LIVE: fixed once the seed's database
+            // server runs, as it does on the Debian root.
+            let fixed_here = why.starts_with("APT: ") || why.starts_with("LIVE: ");
+            match (fixed_here, fails) {
                 (true, true) => problems.push(format!("{host}: {rule} still fails after apt")),
                 (false, false) => {
                     problems.push(format!("{host}: {rule} passes on the Debian root"))
@@ -798,6 +822,13 @@ fn seed_hosts_on_a_debian_root_install_their_packages() {
             &in_root(&seed_files),
             &format!("{host} rolled back"),
         );
+        if let Some(before) = &verifier_before {
+            assert_eq!(
+                pg_verifier(&root, "avmvp_user"),
+                *before,
+                "{host}: rollback gives the role its previous password"
+            );
+        }
         assert_eq!(
             installed(&root),
             packages_before,
@@ -858,7 +889,7 @@ fn pg_verifier(root: &Path, role: &str) -> String {
         .args(["-u", "postgres", "--"])
         .arg(support::dbserver::pg_bin().join("psql"))
         .args(["-X", "-A", "-t", "-h"])
-        .arg(root.join("var/run/postgresql"))
+        .arg(support::dbserver::pg_socket_dir(root))
         .args(["-d", "postgres", "-c"])
         .arg(format!(
             "SELECT rolpassword FROM pg_authid WHERE rolname = '{role}'"

@@ -235,10 +235,78 @@ pub fn start(root: &Path, spec: &ServerSpec) -> Server {
     }
 }
 
+/// Where `path` (a host path) is inside `root`, following the tree's own symlinks inside it: a
+/// Debian root's `/var/run` is a link to `/run`, which must not lead out to the machine's.
+pub fn in_tree(root: &Path, path: &str) -> PathBuf {
+    let mut at = root.to_path_buf();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        let next = at.join(part);
+        match fs::read_link(&next) {
+            Ok(t) if t.is_absolute() => {
+                at = in_tree(root, &t.to_string_lossy());
+            }
+            Ok(t) => {
+                let rel = at.strip_prefix(root).unwrap().join(t);
+                at = in_tree(root, &format!("/{}", rel.display()));
+            }
+            Err(_) => at = next,
+        }
+    }
+    at
+}
+
+/// The tree's account `name` (and its group) gets the uid and gid the server runs as on this
+/// machine, so the tree's files owned by it are the server's.
+fn align_account(root: &Path, name: &str) {
+    let field = |file: &str, at: usize| -> Option<String> {
+        fs::read_to_string(file).ok()?.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.first() == Some(&name)).then(|| f.get(at).map(|s| s.to_string()))?
+        })
+    };
+    let (Some(uid), Some(gid)) = (field("/etc/passwd", 2), field("/etc/group", 2)) else {
+        return;
+    };
+    for (file, ids) in [
+        ("etc/passwd", vec![(2, &uid), (3, &gid)]),
+        ("etc/group", vec![(2, &gid)]),
+    ] {
+        let path = in_tree(root, &format!("/{file}"));
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let out: String = text
+            .lines()
+            .map(|l| {
+                let mut f: Vec<String> = l.split(':').map(String::from).collect();
+                if f.first().map(String::as_str) == Some(name) {
+                    for (at, v) in &ids {
+                        if let Some(x) = f.get_mut(*at) {
+                            x.clone_from(v);
+                        }
+                    }
+                }
+                f.join(":") + "\n"
+            })
+            .collect();
+        fs::write(&path, out).unwrap();
+    }
+}
+
+/// The directory of the PostgreSQL socket a tree's cluster listens on (`/var/run/postgresql`).
+pub fn pg_socket_dir(root: &Path) -> PathBuf {
+    in_tree(root, "/var/run/postgresql")
+}
+
 fn start_pg(root: &Path, spec: &ServerSpec) -> Server {
     let bin = pg_bin();
     let data = root.join("var/lib/postgresql/15/main");
-    let sock = root.join("var/run/postgresql");
+    let sock = pg_socket_dir(root);
+    align_account(root, "postgres");
+    // A tree's placeholder data directory (a seed host's PG_VERSION) gives way to a real one.
+    if data.exists() {
+        fs::remove_dir_all(&data).unwrap();
+    }
     copy_tree(&pg_template(), &data);
     fs::create_dir_all(&sock).unwrap();
     chown_postgres(&sock);
