@@ -175,27 +175,27 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                  (read by the code but set nowhere, or set in a unit): set or rotate it by hand"
             ));
         };
+        // A compose service's password (or a client's copy of it): rotated with the service
+        // when a file edit is the whole change, by the intents CTR-WEAK-ADMIN-PASSWORD asks for.
+        match crate::fixes::containers::passwords::for_client(ctx, path, line) {
+            Some((service, Ok(_))) if rotated.contains(&service) => continue,
+            Some((service, Ok(p))) => {
+                rotated.push(service);
+                intents.extend(p.intents);
+                what.push(p.what);
+                risks.extend(p.risk);
+                continue;
+            }
+            Some((service, Err(why))) => {
+                return Err(format!(
+                    "{path}:{line}: {key} holds the password of {service}: {why}"
+                ))
+            }
+            None => {}
+        }
         let value = &text[vs..ve];
         if let Some(url) = db_url(value) {
             if !matches!(url.host, "localhost" | "127.0.0.1" | "::1" | "") {
-                // A compose service's password: rotated with the service when its cluster
-                // does not exist yet (the same intents CTR-WEAK-ADMIN-PASSWORD asks for).
-                match crate::fixes::containers::passwords::for_client(ctx, path, line) {
-                    Some((service, Ok(_))) if rotated.contains(&service) => continue,
-                    Some((service, Ok(p))) => {
-                        rotated.push(service);
-                        intents.extend(p.intents);
-                        what.push(p.what);
-                        risks.extend(p.risk);
-                        continue;
-                    }
-                    Some((service, Err(why))) => {
-                        return Err(format!(
-                            "{path}:{line}: {key} holds the password of {service}: {why}"
-                        ))
-                    }
-                    None => {}
-                }
                 return Err(
                     match crate::fixes::containers::passwords::names_service(ctx, url.host) {
                         Some(service) => format!(
