@@ -7,6 +7,7 @@
 //! reached (privileged, the Docker socket, the host network) are in `MANUAL`. A compose change
 //! takes effect when the containers are recreated (`docker compose up -d`).
 
+mod data_dir;
 pub mod images;
 pub mod monitoring;
 pub mod passwords;
