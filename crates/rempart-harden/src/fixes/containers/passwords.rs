@@ -315,6 +315,18 @@ fn draft(ctx: &Ctx, f: &ComposeFile, s: &Service) -> Option<Result<Draft, Rotati
             Kind::Grafana => None,
         }
     };
+    // The service's own line, and the variable of the .env that will hold the new value.
+    let seed = place_of(f, &dotenv, e, How::Whole, &old);
+    let dotenv_var = match &seed {
+        Ok((p, _)) if p.compose => Some(match e.vars.as_slice() {
+            [v] => v.name.clone(),
+            _ => e.key.clone(),
+        }),
+        _ => None,
+    };
+    let var = dotenv_var
+        .clone()
+        .or_else(|| seed.as_ref().ok().and_then(|(_, v)| v.clone()));
     let mut clients: Vec<Result<Place, String>> = Vec::new();
     for s2 in f.services.iter().filter(|s2| s2.name != s.name) {
         for c in &s2.environment {
@@ -324,6 +336,10 @@ fn draft(ctx: &Ctx, f: &ComposeFile, s: &Service) -> Option<Result<Draft, Rotati
             rotation.covers.push((real(&c.path), c.line));
             for h in c.vars.iter().filter_map(|v| v.hit.as_ref()) {
                 rotation.covers.push((real(&h.path), h.line));
+            }
+            // A client reading the variable that gets the new value follows it.
+            if c.vars.iter().any(|v| Some(&v.name) == var.as_ref()) {
+                continue;
             }
             clients.push(place_of(f, &dotenv, c, how, &old).map(|(p, _)| p));
         }
@@ -347,19 +363,13 @@ fn draft(ctx: &Ctx, f: &ComposeFile, s: &Service) -> Option<Result<Draft, Rotati
         rotation.plan = Err(why);
         Some(Err(rotation))
     };
-    let (seed, seed_var) = match place_of(f, &dotenv, e, How::Whole, &old) {
-        Ok(p) => p,
+    let seed = match seed {
+        Ok((p, _)) => p,
         Err(why) => return fail(rotation, why),
     };
-    let dotenv_var = seed.compose.then(|| match e.vars.as_slice() {
-        [v] => v.name.clone(),
-        _ => e.key.clone(),
-    });
-    let var = dotenv_var.clone().or(seed_var);
     let mut places = vec![seed];
     for c in clients {
         match c {
-            // A client reading the same variable follows it.
             Ok(p) if p.compose && var.is_none() => {
                 return fail(
                     rotation,
