@@ -37,16 +37,19 @@ fn project_name(
             f.path
         ));
     }
+    normalise_project(&raw).ok_or_else(|| format!("{} has no project name compose accepts", f.path))
+}
+
+/// A project name as compose normalises it: lowercased, only `a-z0-9_-` kept, leading `_`
+/// and `-` dropped; `None` when nothing is left.
+fn normalise_project(raw: &str) -> Option<String> {
     let name: String = raw
         .to_ascii_lowercase()
         .chars()
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
         .collect();
-    let name = name.trim_start_matches(['_', '-']).to_string();
-    if name.is_empty() {
-        return Err(format!("{} has no project name compose accepts", f.path));
-    }
-    Ok(name)
+    let name = name.trim_start_matches(['_', '-']);
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// The host directory of named volume `name`: `DATA-ROOT/volumes/VOLUME/_data`.
@@ -220,4 +223,33 @@ pub(super) fn minio_too_old(s: &Service) -> bool {
         .and_then(|t| t.get(..4))
         .and_then(|y| y.parse::<u32>().ok())
         .is_some_and(|y| y < 2022)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn project_names_are_normalised_as_compose_does() {
+        assert_eq!(normalise_project("My.Shop").as_deref(), Some("myshop"));
+        assert_eq!(normalise_project("koprogo").as_deref(), Some("koprogo"));
+        assert_eq!(
+            normalise_project("_-Shop_Prod-2").as_deref(),
+            Some("shop_prod-2")
+        );
+        assert_eq!(normalise_project("été"), Some("t".to_string()));
+        assert_eq!(normalise_project("..."), None);
+    }
+
+    proptest! {
+        #[test]
+        fn normalised_names_use_compose_characters_only(raw in "\\PC{0,30}") {
+            if let Some(n) = normalise_project(&raw) {
+                prop_assert!(n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'));
+                prop_assert!(!n.starts_with(['_', '-']));
+                prop_assert_eq!(normalise_project(&n), Some(n.clone()));
+            }
+        }
+    }
 }
