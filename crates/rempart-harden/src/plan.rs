@@ -218,7 +218,7 @@ pub fn plan_for(
             u32::try_from(t.text.lines().count()).unwrap_or(u32::MAX)
         })
     };
-    wanted.sort_by_key(|f| {
+    wanted.sort_by_cached_key(|f| {
         let first = f
             .intents
             .iter()
