@@ -434,7 +434,7 @@ fn draft(ctx: &Ctx, f: &ComposeFile, s: &Service) -> Option<Result<Draft, Rotati
     );
     let risk = (kind == Kind::Minio).then(|| {
         "clients outside this compose project that use MinIO's root credentials (an `mc alias` \
-         on a workstation, rclone or a backup job on another host) are refused until they get \
+         on a workstation, rclone or a backup job on another host) fail to log in until they get \
          the new password"
             .to_string()
     });
