@@ -1,10 +1,10 @@
 //! harden's line edits on arbitrary files: a drop-in line set in any format, a value or a field
-//! of any line replaced, an intent applied to any content. No panic; setting twice is a no-op;
-//! an edited line keeps the other lines byte for byte.
+//! of any line replaced (a compose environment value too), an intent applied to any content. No
+//! panic; setting twice is a no-op; an edited line keeps the other lines byte for byte.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use rempart_harden::change::{FieldSep, FileState, Intent, LineFormat};
-use rempart_harden::edit::{field, set_field, set_value, ValueStyle};
+use rempart_harden::edit::{compose_value_span, field, set_field, set_value, ValueStyle};
 use rempart_harden::plan::{apply_intent, set_line};
 
 fuzz_target!(|data: &[u8]| {
@@ -21,6 +21,16 @@ fuzz_target!(|data: &[u8]| {
     for line in text.lines().take(50) {
         for style in [ValueStyle::RestOfLine, ValueStyle::Postgres, ValueStyle::Option] {
             let _ = set_value(line, style, "'x'");
+        }
+        // A compose environment value: in bounds, on character boundaries, and replacing it
+        // leaves a line that gives the new value back.
+        for key in ["K", "POSTGRES_PASSWORD"] {
+            if let Some((a, b)) = compose_value_span(line, key) {
+                assert!(a <= b && b <= line.len());
+                let out = format!("{}${{V}}{}", &line[..a], &line[b..]);
+                let (c, d) = compose_value_span(&out, key).expect("an edited line still reads");
+                assert_eq!(&out[c..d], "${V}");
+            }
         }
         for sep in [FieldSep::Blank, FieldSep::Colon] {
             if let Some(f) = field(line, sep, 1).map(String::from) {

@@ -1,6 +1,7 @@
 //! Edits of one line that keep the rest of it byte for byte: the value of a `key = value` line
 //! (sysctl.d, postgresql.conf, MariaDB option files), one blank-separated field (pg_hba.conf), one
-//! `:`-separated field (/etc/passwd, /etc/shadow). Each returns `None` when the line does not
+//! `:`-separated field (/etc/passwd, /etc/shadow), the value of a compose `environment` entry.
+//! Each returns `None` when the line does not
 //! have the expected shape, so the fix can decline instead of guessing.
 //!
 //! Which line to edit is the audit's business (its parsers give the file and line); this module
@@ -171,6 +172,80 @@ pub fn set_field(
     Some(format!("{}{new}{pad}{rest}", &line[..a]))
 }
 
+/// The byte range of the value of `key` on a compose `environment` line: `KEY: value` (map,
+/// the key or the value may be quoted, a comment may follow) or `- KEY=value` / `- "KEY=value"`
+/// (list). Inside quotes when quoted. `None` for any other shape.
+pub fn compose_value_span(line: &str, key: &str) -> Option<(usize, usize)> {
+    let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let mut at = lead;
+    let list = match line[at..].strip_prefix('-') {
+        Some(r) if r.starts_with([' ', '\t']) => {
+            at += 1 + (r.len() - r.trim_start_matches([' ', '\t']).len());
+            true
+        }
+        Some(_) => return None,
+        None => false,
+    };
+    let quote = match line[at..].chars().next() {
+        Some(c @ ('"' | '\'')) => {
+            at += 1;
+            Some(c)
+        }
+        _ => None,
+    };
+    let rest = line[at..].strip_prefix(key)?;
+    at += key.len();
+    if list {
+        rest.strip_prefix('=')?;
+        at += 1;
+        let body = &line[at..];
+        let end = match quote {
+            Some(q) => {
+                let i = body.find(q)?;
+                let tail = body[i + 1..].trim_start_matches([' ', '\t']);
+                if !(tail.is_empty() || tail.starts_with('#')) {
+                    return None;
+                }
+                i
+            }
+            None => body.find(" #").unwrap_or(body.len()),
+        };
+        let value = body[..end].trim_end_matches([' ', '\t']);
+        return Some((at, at + value.len()));
+    }
+    let mut rest = rest;
+    if let Some(q) = quote {
+        rest = rest.strip_prefix(q)?;
+        at += 1;
+    }
+    let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    rest = rest[blanks..].strip_prefix(':')?;
+    at += blanks + 1;
+    let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    if blanks == 0 && !rest.is_empty() {
+        return None;
+    }
+    at += blanks;
+    let body = &line[at..];
+    match body.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let inner = &body[1..];
+            let i = inner.find(q)?;
+            let tail = inner[i + 1..].trim_start_matches([' ', '\t']);
+            if !(tail.is_empty() || tail.starts_with('#')) || inner[..i].contains('\\') {
+                return None;
+            }
+            Some((at + 1, at + 1 + i))
+        }
+        Some(c) if !matches!(c, '#' | '|' | '>' | '&' | '*' | '!' | '[' | '{') => {
+            let end = body.find(" #").unwrap_or(body.len());
+            let value = body[..end].trim_end_matches([' ', '\t']);
+            Some((at, at + value.len()))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +350,57 @@ mod tests {
             "kiosk:!:1001:1001::/home/kiosk:/bin/bash"
         );
         assert_eq!(set_field("short:x", c, 6, "", "/bin/false"), None);
+    }
+
+    #[test]
+    fn compose_values_are_found_in_maps_and_lists() {
+        let span = |l: &str, k: &str| compose_value_span(l, k).map(|(a, b)| l[a..b].to_string());
+        assert_eq!(
+            span("      POSTGRES_PASSWORD: koprogo", "POSTGRES_PASSWORD").as_deref(),
+            Some("koprogo")
+        );
+        assert_eq!(
+            span("  POSTGRES_PASSWORD: \"ko #x\"  # c", "POSTGRES_PASSWORD").as_deref(),
+            Some("ko #x")
+        );
+        assert_eq!(span("  'K': v # c", "K").as_deref(), Some("v"));
+        assert_eq!(
+            span(
+                "      - GF_SECURITY_ADMIN_PASSWORD=admin",
+                "GF_SECURITY_ADMIN_PASSWORD"
+            )
+            .as_deref(),
+            Some("admin")
+        );
+        assert_eq!(span("  - \"K=a b\" # c", "K").as_deref(), Some("a b"));
+        assert_eq!(span("  - K=", "K").as_deref(), Some(""));
+        assert_eq!(span("  KEY: v", "K"), None);
+        assert_eq!(span("  K:v", "K"), None);
+        assert_eq!(span("  K: |", "K"), None);
+        assert_eq!(span("  K: \"a\\\"b\"", "K"), None);
+        assert_eq!(span("  -K=v", "K"), None);
+        assert_eq!(span("  - \"K=v\" x", "K"), None);
+    }
+
+    proptest! {
+        /// Any line: no panic, and a span found is inside the line on character boundaries;
+        /// a map or list line written with a plain value gives exactly that value back.
+        #[test]
+        fn spans_are_the_values_written(junk in "\\PC{0,60}", key in "[A-Z_]{1,12}", value in "[A-Za-z0-9_.:/@-]{1,20}", indent in "[ ]{0,8}", comment in "( #[a-z ]{0,8})?") {
+            if let Some((a, b)) = compose_value_span(&junk, &key) {
+                prop_assert!(a <= b && b <= junk.len());
+                prop_assert!(junk.is_char_boundary(a) && junk.is_char_boundary(b));
+            }
+            for line in [
+                format!("{indent}{key}: {value}{comment}"),
+                format!("{indent}- {key}={value}{comment}"),
+                format!("{indent}{key}: \"{value}\"{comment}"),
+                format!("{indent}- '{key}={value}'{comment}"),
+            ] {
+                let (a, b) = compose_value_span(&line, &key).expect("a plain line");
+                prop_assert_eq!(&line[a..b], value.as_str());
+            }
+        }
     }
 
     proptest! {

@@ -210,13 +210,24 @@ pub fn plan_for(
     // the audit's, which an insertion above them would shift (appending at the end shifts
     // nothing). Among them, the one inserting furthest down a file goes first, so no insertion
     // shifts the lines a later one counts (two Traefik fixes adding to different entry points
-    // of one static file). The sort is stable, so the registry's order holds otherwise.
-    wanted.sort_by_key(|f| {
+    // of one static file). The sort is stable, so the registry's order holds otherwise. A line
+    // numbered past the end of its file (one a fix appends at a place of its own, so that
+    // another fix asking for it again finds it there) is an append too.
+    let lines_of = |path: &str| -> u32 {
+        host.read_text(path).ok().flatten().map_or(0, |t| {
+            u32::try_from(t.text.lines().count()).unwrap_or(u32::MAX)
+        })
+    };
+    wanted.sort_by_cached_key(|f| {
         let first = f
             .intents
             .iter()
             .filter_map(|i| match i {
-                Intent::InsertLine { before, .. } if *before != u32::MAX => Some(*before),
+                Intent::InsertLine { before, path, .. }
+                    if *before != u32::MAX && *before <= lines_of(path) =>
+                {
+                    Some(*before)
+                }
                 _ => None,
             })
             .min();

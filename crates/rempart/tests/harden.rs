@@ -482,11 +482,6 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     ),
     (
         "koprogo",
-        "APP-ENV-SECRETS",
-        "the password inside DATABASE_URL is the role's of the compose `postgres` service: it changes in that container, which rempart does not reach",
-    ),
-    (
-        "koprogo",
         "CTR-PRIVILEGED",
         "MANUAL: what cAdvisor needs instead of privileged (devices, capabilities) is not in the guides",
     ),
@@ -498,7 +493,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "CTR-WEAK-ADMIN-PASSWORD",
-        "MANUAL: the compose passwords only seed fresh volumes; the live Grafana/PostgreSQL passwords and their clients must be rotated in the services",
+        "Grafana's GF_SECURITY_ADMIN_PASSWORD: /var/lib/grafana has no volume, so the image's anonymous volume keeps grafana.db (and the first password) across `up -d`; reset it inside the container. PostgreSQL (empty /srv/koprogo/postgres) and MinIO were rotated with DATABASE_URL",
     ),
     (
         "raspberry",
@@ -972,4 +967,137 @@ fn a_weak_database_password_is_rotated_in_the_file_and_on_the_server() {
     rollback_ok(root, "the rotated password");
     assert_eq!(fs::read(&env).unwrap(), env_before);
     assert_eq!(pg_verifier(root, "avmvp_user"), verifier_before);
+}
+
+/// A compose PostgreSQL whose data directory holds no cluster yet, with clients naming the
+/// service and its container_name: one apply gives POSTGRES_PASSWORD (in the project's `.env`,
+/// 0600, owner kept) and every DATABASE_URL the same new password, as compose resolves them;
+/// neither the plan's text nor its JSON shows it.
+#[test]
+fn a_fresh_compose_database_gets_one_new_password_in_the_service_and_its_clients() {
+    use rempart_audit::rules::app::env::EnvEntry;
+    use rempart_audit::rules::containers::compose;
+    use rempart_audit::rules::services::unit::parse_env;
+
+    let dir =
+        support::fixtures_dir().join("containers/weak-admin-password/postgres-fresh-bind-dir.fail");
+    let case = support::load_case(&dir);
+    let tmp = support::materialise(&dir, &case);
+    let root = tmp.path();
+    let project = root.join("opt/shop");
+    let before = snapshot(root);
+
+    // The plan's JSON: the .env's contents (old and new) are placeholders, and no content it
+    // shows holds a 32-character random run (what a new password is) or the .env's old URL.
+    let out = rempart()
+        .args([
+            "harden",
+            "plan",
+            "--json",
+            "--only",
+            "CTR-WEAK-ADMIN-PASSWORD",
+            "--root",
+        ])
+        .arg(root)
+        .output()
+        .unwrap();
+    let plan = json(&out.stdout);
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{plan}");
+    for c in changes {
+        for state in ["before", "after"] {
+            let b64 = c[state]["content"].as_str().unwrap();
+            let content = String::from_utf8(
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap(),
+            )
+            .unwrap();
+            if c["path"] == "/opt/shop/.env" {
+                assert_eq!(c["secret"], true);
+                assert!(content.starts_with("<secret, "), "{content}");
+            }
+            let longest = content
+                .split(|ch: char| !ch.is_ascii_alphanumeric())
+                .map(str::len)
+                .max()
+                .unwrap_or(0);
+            assert!(longest < 32, "a random value is shown: {content}");
+            assert!(!content.contains("shop:shop@db"), "{content}");
+        }
+    }
+
+    // The text of the apply: the new password, read from the .env afterwards, is not in it.
+    let out = harden(root, &["apply", "--only", "CTR-WEAK-ADMIN-PASSWORD"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env_path = project.join(".env");
+    let env_text = fs::read_to_string(&env_path).unwrap();
+    let password = parse_env(&env_text)
+        .into_iter()
+        .find(|(k, _, _)| k == "POSTGRES_PASSWORD")
+        .map(|(_, v, _)| v)
+        .expect("POSTGRES_PASSWORD in the .env");
+    assert!(
+        !stdout.contains(&password),
+        "the new password is shown: {stdout}"
+    );
+    // The .env's values are hidden (old and new); the compose file's diff shows the literal
+    // it replaces by `${POSTGRES_PASSWORD}`, readable there already.
+    assert!(
+        !stdout.contains("shop:shop@db") && !stdout.contains("SECRET_KEY=4kT9"),
+        "the .env's values are shown: {stdout}"
+    );
+
+    assert_eq!(rule_status(root, "CTR-WEAK-ADMIN-PASSWORD", &[]), "pass");
+    assert_eq!(password.len(), 32);
+    assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let meta = fs::metadata(&env_path).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o600);
+    assert_eq!(
+        (meta.uid(), meta.gid()),
+        (1000, 1000),
+        "the .env keeps its owner"
+    );
+
+    // What compose resolves, read with the audit's own compose reader.
+    let entries: Vec<EnvEntry> = parse_env(&env_text)
+        .into_iter()
+        .map(|(key, value, line)| EnvEntry {
+            key,
+            value,
+            path: "/opt/shop/.env".into(),
+            line,
+            text: String::new(),
+        })
+        .collect();
+    let lookup = |k: &str| entries.iter().find(|e| e.key == k).cloned();
+    let read = |p: &str| fs::read_to_string(root.join(p.trim_start_matches('/'))).ok();
+    let text = fs::read_to_string(project.join("docker-compose.yml")).unwrap();
+    assert!(
+        !text.contains(&password),
+        "the secret went into the compose file"
+    );
+    let file = compose::parse("/opt/shop/docker-compose.yml", &text, &lookup, &read);
+    let value = |service: &str, key: &str| {
+        file.services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.env(key))
+            .and_then(|e| e.value.clone())
+            .unwrap_or_else(|| panic!("{service} has no {key}"))
+    };
+    assert_eq!(value("db", "POSTGRES_PASSWORD"), password);
+    assert_ne!(password, "shop");
+    for (service, host) in [("api", "db"), ("worker", "shop-db")] {
+        assert_eq!(
+            value(service, "DATABASE_URL"),
+            format!("postgresql://shop:{password}@{host}:5432/shop"),
+            "{service}'s DATABASE_URL"
+        );
+    }
+    rollback_ok(root, "the text apply");
+    assert_same(&before, &snapshot(root), "the text apply");
 }

@@ -139,6 +139,10 @@ pub const FIXES: &[(&str, FixFn)] = &[
         containers::monitoring::prometheus_admin_api,
     ),
     ("CTR-IMAGE-LATEST", containers::images::image_latest),
+    (
+        "CTR-WEAK-ADMIN-PASSWORD",
+        containers::passwords::weak_admin_password,
+    ),
     // logging
     ("LOG-ROTATE-APP", logging::rotate_app),
     ("LOG-DJANGO-DEBUG-LEVEL", logging::django_level),
@@ -189,7 +193,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("CTR-PRIVILEGED", "what a privileged container needs instead depends on the image and the guides do not say (cAdvisor wants /dev/kmsg and read access to cgroups, others a capability): drop privileged, add the devices or cap_add it really uses, then test"),
     ("CTR-DOCKER-SOCKET", "the containers that mount the socket or a directory holding it need the Docker API (Traefik's provider, cAdvisor's container metrics, Portainer): removing the mount breaks them, and a filtering socket proxy is a new service the seed guides do not prescribe: put one in between, or remove the mount when unused"),
     ("CTR-HOST-NETWORK", "leaving the host network changes how the container is reached (ports must be published, addresses change): switch to a bridge network by hand"),
-    ("CTR-WEAK-ADMIN-PASSWORD", "POSTGRES_PASSWORD and GF_SECURITY_ADMIN_PASSWORD only seed a fresh data volume, so editing the compose file does not change the live password, and the clients holding the old one (DATABASE_URL, MinIO's users) must change with it: rotate it in the service (ALTER ROLE, grafana-cli admin reset-admin-password, mc admin) and in its clients, then in the compose file or its .env"),
     // logging
     ("LOG-CENTRAL", "sending logs off the host needs a destination (a syslog server, Loki, a SIEM) and its credentials only the admin knows: configure rsyslog or promtail by hand"),
 ];

@@ -45,8 +45,12 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// PostgreSQL images (the official image's entrypoint: POSTGRES_PASSWORD, POSTGRES_USER,
+/// POSTGRES_HOST_AUTH_METHOD).
+pub const POSTGRES_IMAGES: &[&str] = &["postgres", "postgis/postgis", "timescale/timescaledb"];
+
 /// Images that fall back to a known admin password: (image names, variable, default).
-const DEFAULTS: &[(&[&str], &str, &str)] = &[
+pub const DEFAULTS: &[(&[&str], &str, &str)] = &[
     (
         &[
             "grafana/grafana",
@@ -122,7 +126,7 @@ fn check(ctx: &Ctx) -> Outcome {
                 .iter()
                 .any(|n| image == *n || image.ends_with(&format!("/{n}")))
         };
-        if db(&["postgres", "postgis/postgis", "timescale/timescaledb"]) {
+        if db(POSTGRES_IMAGES) {
             if let Some(e) = s.env("POSTGRES_HOST_AUTH_METHOD") {
                 judged += 1;
                 if e.value.as_deref().map(str::trim) == Some("trust") {

@@ -7,7 +7,7 @@
 mod deps;
 mod django;
 mod fronts;
-mod secrets;
+pub(crate) mod secrets;
 
 pub use deps::deps_pinned;
 pub use django::{allowed_hosts, cookies, secret_key, ssl_redirect};

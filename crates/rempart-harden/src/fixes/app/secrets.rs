@@ -7,6 +7,9 @@
 //! - The password of a database URL for a role of a PostgreSQL server running on this host
 //!   (`localhost`, a loopback address or its socket): a new random password in the URL, and the
 //!   role's password changed on the server as a live action, so the two never disagree.
+//! - The password of a URL naming a compose service (its name or container_name): rotated with
+//!   that service when a file edit is the whole change (its cluster does not exist yet), by the
+//!   same intents CTR-WEAK-ADMIN-PASSWORD asks for ([`crate::fixes::containers::passwords`]).
 //! - Anything else (an API provider's key, a remote database, a secret the code reads but no
 //!   file sets) is declined: it must change where rempart cannot reach.
 //!
@@ -21,12 +24,12 @@ use rempart_audit::rules::database::servers::{Databases, DbKind};
 
 /// Characters of generated values: letters and digits, which need no quoting in a URL, a shell
 /// `.env` or SQL.
-const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+pub(crate) const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// `n` characters drawn uniformly from `alphabet` (at most 256 ASCII characters) with the OS's
 /// randomness: bytes at or above the largest multiple of its length are dropped, since they
 /// would favour its first characters.
-pub(super) fn random_text(alphabet: &[u8], n: usize) -> Result<String, String> {
+pub(crate) fn random_text(alphabet: &[u8], n: usize) -> Result<String, String> {
     if alphabet.is_empty() || alphabet.len() > 256 {
         return Err("no alphabet to draw from".into());
     }
@@ -46,7 +49,7 @@ pub(super) fn random_text(alphabet: &[u8], n: usize) -> Result<String, String> {
 
 /// A random value the audit judges strong as a secret of `kind`: a draw that happens to spell a
 /// placeholder (`todo`, `xxxx` ...) is drawn again, so the fix always makes its rule pass.
-pub(super) fn strong_random(
+pub(crate) fn strong_random(
     alphabet: &[u8],
     n: usize,
     kind: rempart_audit::rules::app::strength::SecretKind,
@@ -99,14 +102,14 @@ fn app_owned(key: &str) -> bool {
 
 /// The parts of `scheme://user:pass@host[:port]/...`: user, password span in `value`, host,
 /// port.
-struct DbUrl<'a> {
-    user: &'a str,
-    pass_at: (usize, usize),
-    host: &'a str,
-    port: u16,
+pub(crate) struct DbUrl<'a> {
+    pub(crate) user: &'a str,
+    pub(crate) pass_at: (usize, usize),
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
 }
 
-fn db_url(value: &str) -> Option<DbUrl<'_>> {
+pub(crate) fn db_url(value: &str) -> Option<DbUrl<'_>> {
     let (scheme, rest) = value.split_once("://")?;
     if !matches!(scheme, "postgres" | "postgresql") && !scheme.starts_with("postgresql+") {
         return None;
@@ -129,7 +132,7 @@ fn db_url(value: &str) -> Option<DbUrl<'_>> {
 }
 
 /// `KEY=VALUE` (optionally `export `, optionally quoted) on line `text`: the value's span.
-fn value_span(text: &str, key: &str) -> Option<(usize, usize)> {
+pub(crate) fn value_span(text: &str, key: &str) -> Option<(usize, usize)> {
     let body = text.trim_start();
     let lead = text.len() - body.len();
     let (body, lead) = match body.strip_prefix("export ") {
@@ -156,6 +159,10 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let dbs = ctx.fact::<Databases>();
     let mut intents = Vec::new();
     let mut what = Vec::new();
+    // What can break: the server-side and signing changes below, and the compose rotations'.
+    let mut risks: Vec<String> = Vec::new();
+    let mut restart = false;
+    let mut rotated: Vec<String> = Vec::new();
     for e in &f.evidence {
         let (Some(path), Some(line), Some(key)) = (e.path.as_deref(), e.line, e.key.as_deref())
         else {
@@ -168,14 +175,41 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                  (read by the code but set nowhere, or set in a unit): set or rotate it by hand"
             ));
         };
+        // A compose service's password (or a client's copy of it): rotated with the service
+        // when a file edit is the whole change, by the intents CTR-WEAK-ADMIN-PASSWORD asks for.
+        match crate::fixes::containers::passwords::for_client(ctx, path, line) {
+            Some((service, Ok(_))) if rotated.contains(&service) => continue,
+            Some((service, Ok(p))) => {
+                rotated.push(service);
+                intents.extend(p.intents);
+                what.push(p.what);
+                risks.extend(p.risk);
+                continue;
+            }
+            Some((service, Err(why))) => {
+                return Err(format!(
+                    "{path}:{line}: {key} holds the password of {service}: {why}"
+                ))
+            }
+            None => {}
+        }
         let value = &text[vs..ve];
         if let Some(url) = db_url(value) {
             if !matches!(url.host, "localhost" | "127.0.0.1" | "::1" | "") {
-                return Err(format!(
-                    "{path}:{line}: {key} names the database server {}: change the role's \
-                     password there and in the file by hand",
-                    url.host
-                ));
+                return Err(
+                    match crate::fixes::containers::passwords::names_service(ctx, url.host) {
+                        Some(service) => format!(
+                            "{path}:{line}: {key} names {service} with another user or password \
+                         than the service's own: change the role's password in that \
+                         container and in the file by hand"
+                        ),
+                        None => format!(
+                            "{path}:{line}: {key} names the database server {}: change the role's \
+                         password there and in the file by hand",
+                            url.host
+                        ),
+                    },
+                );
             }
             let server = dbs
                 .servers
@@ -212,6 +246,7 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                     "{path}:{line}: the role name in {key} is encoded: rotate by hand"
                 ));
             }
+            restart = true;
             let password = strong_random(ALNUM, 32, SecretKind::Password)?;
             let span = (vs + url.pass_at.0, vs + url.pass_at.1);
             replace_value(ctx, path, line, &text, span, &password, &mut intents)?;
@@ -227,6 +262,7 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                 server.label()
             ));
         } else if app_owned(key) {
+            restart = true;
             let secret = strong_random(ALNUM, 64, SecretKind::Key)?;
             replace_value(ctx, path, line, &text, (vs, ve), &secret, &mut intents)?;
             what.push(format!("{key} in {path}: a new 64-character value"));
@@ -240,14 +276,22 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     if intents.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Fix {
-        rule: f.id.clone(),
-        summary: format!("{} (restart the application)", what.join("; ")),
-        safety: Safety::Unsafe(
+    if restart {
+        risks.insert(
+            0,
             "new signing secrets log every user out; a database password changes on the server \
              at once, so the application cannot connect until it is restarted with the new file"
                 .into(),
-        ),
+        );
+    }
+    Ok(Some(Fix {
+        rule: f.id.clone(),
+        summary: format!("{} (restart the application)", what.join("; ")),
+        safety: if risks.is_empty() {
+            Safety::Safe
+        } else {
+            Safety::Unsafe(risks.join("; "))
+        },
         intents,
     }))
 }

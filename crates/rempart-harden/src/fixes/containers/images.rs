@@ -19,7 +19,7 @@ use serde_json::Value;
 type Store = Vec<(String, String, String)>;
 
 /// Where Docker keeps its data: `data-root` of daemon.json, else `/var/lib/docker`.
-fn data_root(ctx: &Ctx) -> String {
+pub(super) fn data_root(ctx: &Ctx) -> String {
     ctx.host
         .read("/etc/docker/daemon.json")
         .ok()

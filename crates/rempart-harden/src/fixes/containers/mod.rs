@@ -1,13 +1,16 @@
 //! Fixes of the containers family: line edits of compose files, comments and layout kept: the
 //! port binding (publish on loopback, here), the monitoring images' open doors
 //! ([`monitoring`]: Grafana anonymous access, Prometheus admin API), `latest` images pinned to
-//! the digest Docker's store holds ([`images`]). The rules that change what
-//! a container can do or how it is reached (privileged, the Docker socket, the host network)
-//! or that need a secret rotated in the service's own data are in `MANUAL`. A compose change
+//! the digest Docker's store holds ([`images`]), weak admin passwords rotated where a file edit
+//! is the whole change ([`passwords`]: a data directory not initialised yet, MinIO's root
+//! password read at every start). The rules that change what a container can do or how it is
+//! reached (privileged, the Docker socket, the host network) are in `MANUAL`. A compose change
 //! takes effect when the containers are recreated (`docker compose up -d`).
 
+mod data_dir;
 pub mod images;
 pub mod monitoring;
+pub mod passwords;
 
 use super::web::{edit_line, safe};
 use crate::change::Fix;
