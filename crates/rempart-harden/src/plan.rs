@@ -448,6 +448,21 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
                 // Another fix already inserted the same line there.
                 return Ok(());
             }
+            // A block of several lines (a compose service two fixes add alike) another fix
+            // already inserted there, or already appended at the end.
+            let block: Vec<&str> = new.split('\n').collect();
+            let same = |from: usize| {
+                lines.len() >= from + block.len()
+                    && lines[from..from + block.len()]
+                        .iter()
+                        .zip(&block)
+                        .all(|(l, b)| l.trim_end_matches(['\n', '\r']) == *b)
+            };
+            if block.len() > 1
+                && (same(at) || (at == lines.len() && same(at.saturating_sub(block.len()))))
+            {
+                return Ok(());
+            }
             lines.insert(at, format!("{new}\n"));
             *content = lines.concat().into_bytes();
             Ok(())

@@ -1,13 +1,17 @@
 //! Fixes of the containers family: line edits of compose files, comments and layout kept: the
 //! port binding (publish on loopback, here), the monitoring images' open doors
 //! ([`monitoring`]: Grafana anonymous access, Prometheus admin API), `latest` images pinned to
-//! the digest Docker's store holds ([`images`]). The rules that change what
-//! a container can do or how it is reached (privileged, the Docker socket, the host network)
-//! or that need a secret rotated in the service's own data are in `MANUAL`. A compose change
-//! takes effect when the containers are recreated (`docker compose up -d`).
+//! the digest Docker's store holds ([`images`]), Traefik's Docker socket replaced by a
+//! filtering proxy ([`socket`]), cAdvisor's privileged mode replaced by its one device
+//! ([`privileged`]). The host network and the secrets to rotate in the service's own data are
+//! in `MANUAL`; the socket for other API users and other privileged images are declined with
+//! the reason. A compose change takes effect when the containers are recreated (`docker
+//! compose up -d`).
 
 pub mod images;
 pub mod monitoring;
+pub mod privileged;
+pub mod socket;
 
 use super::web::{edit_line, safe};
 use crate::change::Fix;
