@@ -642,6 +642,36 @@ mod tests {
     }
 
     #[test]
+    fn a_block_inserted_twice_alike_is_written_once() {
+        let mut s = FileState::File {
+            content: b"services:\n  a:\n    image: x\n\n  b:\n    image: y\n".to_vec(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        };
+        let block = |before: u32, text: &str| Intent::InsertLine {
+            path: "/c.yml".into(),
+            before,
+            text: text.into(),
+        };
+        let tail = block(u32::MAX, "\nnetworks:\n  p:\n    internal: true");
+        let mid = block(4, "    networks:\n      - p");
+        for _ in 0..2 {
+            apply_intent(&mut s, &tail).unwrap();
+            apply_intent(&mut s, &mid).unwrap();
+        }
+        assert_eq!(
+            s.text(),
+            "services:\n  a:\n    image: x\n    networks:\n      - p\n\n  b:\n    image: y\n\nnetworks:\n  p:\n    internal: true\n"
+        );
+        // One line is still inserted each time it is asked for elsewhere.
+        let one = block(u32::MAX, "x: 1");
+        apply_intent(&mut s, &one).unwrap();
+        apply_intent(&mut s, &one).unwrap();
+        assert!(s.text().ends_with("x: 1\nx: 1\n"));
+    }
+
+    #[test]
     fn edit_line_keeps_the_rest_of_the_file_byte_for_byte() {
         let mut s = FileState::File {
             content: b"a\r\nb = 1\r\nc".to_vec(),

@@ -219,3 +219,53 @@ fn check(ctx: &Ctx) -> Outcome {
         "no compose service found",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::compose::parse;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn file(text: &str) -> ComposeFile {
+        parse("/srv/x/compose.yaml", text, &|_| None, &|_| None)
+    }
+
+    #[test]
+    fn only_recursive_binds_of_slash_and_var_bring_the_socket() {
+        let f = file(
+            "services:\n  c:\n    image: gcr.io/cadvisor/cadvisor:v0.49.1\n    volumes:\n      - type: bind\n        source: /\n        target: /rootfs\n        bind:\n          recursive: disabled\n      - type: bind\n        source: /var/run\n        target: /var/run\n        bind:\n          recursive: disabled\n      - /:/host:ro\n",
+        );
+        let s = &f.services[0];
+        assert!(!s.volumes[0].recursive);
+        let hits: Vec<u32> = socket_mounts(s).iter().map(|v| v.line).collect();
+        // The non-recursive `/` is out; the non-recursive /var/run and the short `/` are in.
+        assert_eq!(hits, vec![10, 15]);
+    }
+
+    #[test]
+    fn proxies_are_known_by_image_and_judged_by_their_write_variables() {
+        let f = file(
+            "services:\n  p:\n    image: lscr.io/linuxserver/socket-proxy:1.26.2\n    environment:\n      - CONTAINERS=1\n      - POST=0\n      - ALLOW_STOP=\n    volumes:\n      - /run/docker.sock:/var/run/docker.sock:ro\n  q:\n    image: ghcr.io/tecnativa/docker-socket-proxy:v0.4.2\n    environment:\n      POST: \"true\"\n    ports:\n      - \"127.0.0.1:2375:2375\"\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  w:\n    image: wollomatic/socket-proxy:1.10.0\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n",
+        );
+        let [p, q, w] = &f.services[..] else {
+            panic!("three services")
+        };
+        assert!(is_proxy(p) && is_proxy(q) && !is_proxy(w));
+        assert!(proxy_problems(&f, p).is_empty());
+        let keys: Vec<(String, u32)> = proxy_problems(&f, q)
+            .iter()
+            .map(|e| (e.key.clone().unwrap(), e.line.unwrap()))
+            .collect();
+        // Any value but 0 counts as on; a port on loopback is still reachable from the host.
+        assert_eq!(keys, vec![("POST".into(), 13), ("ports".into(), 15)]);
+    }
+
+    proptest! {
+        /// Any value: only unset, empty or 0 keep a write variable off.
+        #[test]
+        fn a_variable_is_off_only_when_empty_or_zero(v in "\\PC{0,8}") {
+            let off = v.trim().is_empty() || v.trim() == "0";
+            prop_assert_eq!(on(Some(&v)), !off);
+        }
+    }
+}

@@ -120,6 +120,20 @@ pub fn privileged(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any line: no panic; a rewrite keeps the indentation and says `devices:`.
+        #[test]
+        fn to_devices_only_rewrites_privileged_true(indent in "[ ]{0,8}", junk in "\\PC{0,30}") {
+            let _ = to_devices(&junk);
+            let out = to_devices(&format!("{indent}privileged: true")).unwrap();
+            prop_assert_eq!(out, format!("{indent}devices:"));
+            if let Some(o) = to_devices(&junk) {
+                prop_assert!(o.ends_with("devices:"));
+            }
+        }
+    }
 
     #[test]
     fn privileged_lines_become_devices() {
