@@ -36,14 +36,23 @@ pub const PROXY: &str = "socket-proxy";
 pub const ENDPOINT: &str = "tcp://socket-proxy:2375";
 
 /// Why cAdvisor is left to the admin.
-pub const CADVISOR_WHY: &str = "cAdvisor reads the host through its `/:/rootfs:ro` mount \
-    (each container's network counters in /rootfs/proc/PID/net/dev, its layers under \
-    /rootfs/var/lib/docker), and that recursive mount holds /run/docker.sock: a proxy \
-    (`--docker=tcp://socket-proxy:2375` with CONTAINERS=1 and INFO=1) would remove the \
-    /var/run mount and nothing else, and a non-recursive bind of `/` (`bind: { recursive: \
-    disabled }`, which the audit accepts) hides /proc and every other filesystem from it: \
-    choose between cAdvisor's network and disk metrics and the socket, or run cAdvisor on the \
-    host";
+pub const CADVISOR_WHY: &str = "cAdvisor reads Docker's containers through /rootfs, its bind \
+    of the host's `/` (each container's layer id under /rootfs/var/lib/docker, its network \
+    counters in /rootfs/proc/PID/net/dev; without it no container is monitored), and that \
+    recursive bind holds /run/docker.sock, so pointing `--docker` at a proxy \
+    (tcp://socket-proxy:2375 with CONTAINERS=1 and INFO=1) removes nothing; a non-recursive \
+    bind of `/` (`bind: { recursive: disabled }`, which the audit accepts) keeps the socket out \
+    but also hides /proc and every other filesystem: choose between those metrics and the \
+    socket, or run cAdvisor on the host";
+
+/// The socket mounts of a service, as `` `mount` (line N) ``.
+fn mounts_of(s: &Service) -> String {
+    socket_mounts(s)
+        .iter()
+        .map(|v| format!("`{}` (line {})", v.raw, v.line))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// CTR-DOCKER-SOCKET: every API user of a compose file is Traefik: a proxy for it.
 pub fn docker_socket(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
@@ -108,16 +117,22 @@ fn proxy_fix(ctx: &Ctx, f: &Finding, only_traefik: bool) -> Result<Option<Fix>, 
                 Some("traefik") => clients.push(s),
                 _ if only_traefik => {}
                 Some("cadvisor") => {
-                    return Err(format!("{}: service {}: {CADVISOR_WHY}", file.path, s.name))
+                    return Err(format!(
+                        "{}: service {} gets the socket through {}: {CADVISOR_WHY}",
+                        file.path,
+                        s.name,
+                        mounts_of(s)
+                    ))
                 }
                 other => {
                     return Err(format!(
-                        "{}: service {} ({}) uses the Docker API for something rempart does \
-                         not know: give it a socket proxy with the endpoints it needs, or \
-                         remove the mount if it does not",
+                        "{}: service {} ({}) gets the socket through {}: whether and how it \
+                         uses the Docker API is not something rempart knows: give it a socket \
+                         proxy with the endpoints it needs, or narrow or remove the mount",
                         file.path,
                         s.name,
-                        other.unwrap_or("no image")
+                        other.unwrap_or("no image"),
+                        mounts_of(s)
                     ))
                 }
             }
