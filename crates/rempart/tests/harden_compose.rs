@@ -175,3 +175,35 @@ fn every_fixed_socket_and_privileged_fixture_stays_a_valid_compose_file() {
         "only {checked} fixed compose files were checked"
     );
 }
+
+#[test]
+fn both_socket_rules_fixed_in_one_plan_write_one_proxy_and_both_pass() {
+    let dir = support::fixtures_dir().join("containers/docker-socket/traefik-socket.fail");
+    let case = support::load_case(&dir);
+    let tree = support::materialise(&dir, &case);
+    let root = tree.path();
+    let changed = apply(root, "CTR-DOCKER-SOCKET,WEB-TRAEFIK-DOCKER-SOCKET");
+    assert_eq!(changed, vec!["/opt/edge/docker-compose.yml".to_string()]);
+    let text = fs::read_to_string(root.join("opt/edge/docker-compose.yml")).unwrap();
+    // The proxy service once, and its network once (both are `  socket-proxy:` lines).
+    assert_eq!(text.matches("\n  socket-proxy:\n").count(), 2, "{text}");
+    assert_eq!(text.matches("image: tecnativa/").count(), 1, "{text}");
+    assert_eq!(text.matches("\nnetworks:\n").count(), 1, "{text}");
+    assert_eq!(text.matches("      - default\n").count(), 1, "{text}");
+    config(root, "/opt/edge/docker-compose.yml").unwrap();
+    let report = rempart()
+        .args(["audit", "--format", "json", "--profile", "sme", "--root"])
+        .arg(root)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    for id in ["CTR-DOCKER-SOCKET", "WEB-TRAEFIK-DOCKER-SOCKET"] {
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap();
+        assert_eq!(f["status"], "pass", "{id}: {f}");
+    }
+}

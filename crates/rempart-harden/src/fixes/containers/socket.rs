@@ -17,7 +17,7 @@
 //! reads containers' network counters and layers through, so a proxy alone removes nothing),
 //! other API users (Portainer, Watchtower, Promtail: what they need is theirs to say), a proxy
 //! already there that lets writes through, and layouts the edits cannot follow (long-syntax
-//! mounts, Traefik on several networks, a TOML static file).
+//! mounts, Traefik on several networks).
 
 use super::super::web::{indent_of, line_at};
 use crate::change::{Fix, Intent, Safety};
@@ -351,8 +351,8 @@ fn comment_mount(
 
 /// Traefik's Docker provider pointed at the proxy: the `--providers.docker[=true]` flag of its
 /// compose command becomes `--providers.docker.endpoint=...` (setting an option enables the
-/// provider), an existing endpoint flag or YAML `endpoint:` gets the new value, or the YAML
-/// static file gets an `endpoint:` line under `docker:`.
+/// provider), an existing endpoint flag or static-file `endpoint` gets the new value, or the
+/// static file gets an `endpoint` line under `docker:` (YAML) or `[providers.docker]` (TOML).
 fn endpoint(
     ctx: &Ctx,
     traefik: &Traefik,
@@ -413,10 +413,11 @@ fn endpoint(
             t.name
         ));
     }
-    if !(doc.path.ends_with(".yml") || doc.path.ends_with(".yaml")) {
+    let toml = doc.path.ends_with(".toml");
+    if !toml && !(doc.path.ends_with(".yml") || doc.path.ends_with(".yaml")) {
         return Err(format!(
             "{}: set providers.docker.endpoint to \"{ENDPOINT}\" by hand (rempart edits YAML \
-             static files and command flags)",
+             and TOML static files and command flags)",
             doc.path
         ));
     }
@@ -430,7 +431,8 @@ fn endpoint(
         let (_, old) = line_at(ctx, &doc.path, e.line)?;
         let value = e.str().unwrap_or("");
         let t = old.trim_start();
-        if !t.starts_with("endpoint:") || value.is_empty() || !old.contains(value) {
+        let own_line = t.starts_with("endpoint:") || (toml && t.starts_with("endpoint"));
+        if !own_line || value.is_empty() || !old.contains(value) {
             return Err(format!(
                 "{}:{}: the endpoint is not on a line of its own: set it to {ENDPOINT} by hand",
                 doc.path, e.line
@@ -443,19 +445,32 @@ fn endpoint(
             old,
         }]);
     }
-    let rest = key.trim_start().strip_prefix("docker:").map(str::trim);
-    if !matches!(rest, Some(r) if r.is_empty() || r.starts_with('#')) {
+    let block_key = if toml {
+        let header = key.split('#').next().unwrap_or("").trim().replace(' ', "");
+        header.eq_ignore_ascii_case("[providers.docker]")
+    } else {
+        let rest = key.trim_start().strip_prefix("docker:").map(str::trim);
+        matches!(rest, Some(r) if r.is_empty() || r.starts_with('#'))
+    };
+    if !block_key {
         return Err(format!(
-            "{}:{}: `docker:` is not a block rempart can add a line to: set \
+            "{}:{}: `{}` is not a block rempart can add a line to: set \
              providers.docker.endpoint by hand",
-            doc.path, docker.line
+            doc.path,
+            docker.line,
+            key.trim()
         ));
     }
     let child = child_indent(ctx, &doc.path, docker, &key)?;
+    let line = if toml {
+        format!("{child}endpoint = \"{ENDPOINT}\"")
+    } else {
+        format!("{child}endpoint: \"{ENDPOINT}\"")
+    };
     Ok(vec![Intent::InsertLine {
         path: real,
         before: docker.line + 1,
-        text: format!("{child}endpoint: \"{ENDPOINT}\""),
+        text: line,
     }])
 }
 
