@@ -414,7 +414,7 @@ fn endpoint(
         ));
     }
     let toml = doc.path.ends_with(".toml");
-    if !toml && !(doc.path.ends_with(".yml") || doc.path.ends_with(".yaml")) {
+    if !(toml || doc.path.ends_with(".yml") || doc.path.ends_with(".yaml")) {
         return Err(format!(
             "{}: set providers.docker.endpoint to \"{ENDPOINT}\" by hand (rempart edits YAML \
              and TOML static files and command flags)",
