@@ -20,8 +20,8 @@ pub const RULE: Rule = Rule {
                the socket file, not to the API spoken through it. Two cases pass. A \
                filtering socket proxy (tecnativa/docker-socket-proxy, or its fork \
                linuxserver/socket-proxy, which share the same variables and defaults: every \
-               API section off but EVENTS, PING and VERSION, POST off) may hold the socket \
-               when it lets no write through (POST, DELETE, ALLOW_START, ALLOW_STOP and \
+               API section off but EVENTS, PING and VERSION, POST off) may hold the socket (the \
+               file or its run directory, not the host's `/`) when it lets no write through (POST, DELETE, ALLOW_START, ALLOW_STOP and \
                ALLOW_RESTARTS unset or 0), publishes no port on the host and does not run on \
                the host network, so only containers of its compose networks reach it; a proxy \
                that allows a write method or publishes its port fails on that line. And a \
@@ -107,10 +107,16 @@ pub fn socket_mounts(s: &Service) -> Vec<&Volume> {
         .collect()
 }
 
-/// The service runs a filtering socket proxy this rule knows.
+/// The service runs a filtering socket proxy this rule knows, given the socket itself or the
+/// run directory that holds it (not the host's `/` or `/var`, which would be more than a proxy
+/// needs).
 pub fn is_proxy(s: &Service) -> bool {
     s.image_name()
         .is_some_and(|n| PROXY_IMAGES.contains(&n.as_str()))
+        && socket_mounts(s).iter().all(|v| {
+            let src = v.source.as_deref().unwrap_or("");
+            !ACROSS_MOUNTS.contains(&src.trim_end_matches('/')) && src != "/"
+        })
 }
 
 /// A proxy variable that is on: anything but unset, empty or 0 (the proxy tests it as a
@@ -245,12 +251,14 @@ mod tests {
     #[test]
     fn proxies_are_known_by_image_and_judged_by_their_write_variables() {
         let f = file(
-            "services:\n  p:\n    image: lscr.io/linuxserver/socket-proxy:1.26.2\n    environment:\n      - CONTAINERS=1\n      - POST=0\n      - ALLOW_STOP=\n    volumes:\n      - /run/docker.sock:/var/run/docker.sock:ro\n  q:\n    image: ghcr.io/tecnativa/docker-socket-proxy:v0.4.2\n    environment:\n      POST: \"true\"\n    ports:\n      - \"127.0.0.1:2375:2375\"\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  w:\n    image: wollomatic/socket-proxy:1.10.0\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n",
+            "services:\n  p:\n    image: lscr.io/linuxserver/socket-proxy:1.26.2\n    environment:\n      - CONTAINERS=1\n      - POST=0\n      - ALLOW_STOP=\n    volumes:\n      - /run/docker.sock:/var/run/docker.sock:ro\n  q:\n    image: ghcr.io/tecnativa/docker-socket-proxy:v0.4.2\n    environment:\n      POST: \"true\"\n    ports:\n      - \"127.0.0.1:2375:2375\"\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n  w:\n    image: wollomatic/socket-proxy:1.10.0\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n  r:\n    image: tecnativa/docker-socket-proxy:v0.4.2\n    volumes:\n      - /:/host:ro\n",
         );
-        let [p, q, w] = &f.services[..] else {
-            panic!("three services")
+        let [p, q, w, r] = &f.services[..] else {
+            panic!("four services")
         };
-        assert!(is_proxy(p) && is_proxy(q) && !is_proxy(w));
+        // wollomatic's is configured otherwise; a tecnativa image given the host's `/` is not
+        // just a proxy.
+        assert!(is_proxy(p) && is_proxy(q) && !is_proxy(w) && !is_proxy(r));
         assert!(proxy_problems(&f, p).is_empty());
         let keys: Vec<(String, u32)> = proxy_problems(&f, q)
             .iter()
