@@ -1,9 +1,10 @@
-//! Docker compose files: YAML, interpolation and the service model never panic.
+//! Docker compose files: YAML, interpolation and the service model never panic; nor do the
+//! socket rule's judgments (socket mounts, proxies) on whatever they parse to.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rempart_audit::rules::app::env::EnvEntry;
-use rempart_audit::rules::containers::compose;
+use rempart_audit::rules::containers::{compose, docker_socket};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -20,6 +21,14 @@ fuzz_target!(|data: &[u8]| {
     let f = compose::parse("/srv/stack/docker-compose.yml", &text, &lookup, &read);
     for s in &f.services {
         let _ = s.image_name();
+        for v in docker_socket::socket_mounts(s) {
+            assert!(v.is_bind());
+        }
+        if docker_socket::is_proxy(s) {
+            for e in docker_socket::proxy_problems(&f, s) {
+                assert!(e.key.is_some());
+            }
+        }
         for p in &s.ports {
             let _ = p.all_interfaces();
             let _ = p.host_ports();

@@ -1,6 +1,7 @@
 //! harden's line edits on arbitrary files: a drop-in line set in any format, a value or a field
 //! of any line replaced (a compose environment value too), an intent applied to any content. No
-//! panic; setting twice is a no-op; an edited line keeps the other lines byte for byte.
+//! panic; setting twice is a no-op; an edited line keeps the other lines byte for byte; a block
+//! of lines inserted twice alike (two fixes planning the same compose service) is written once.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use rempart_harden::change::{FieldSep, FileState, Intent, LineFormat};
@@ -74,6 +75,24 @@ fuzz_target!(|data: &[u8]| {
                 let after = state.text();
                 assert_eq!(after.lines().skip(1).collect::<Vec<_>>(), text.lines().skip(1).collect::<Vec<_>>());
             }
+        }
+    }
+    for before in [1, n / 2 + 1, u32::MAX] {
+        let block = Intent::InsertLine {
+            path: "/x".into(),
+            before,
+            text: "  socket-proxy:\n    image: p:v1".into(),
+        };
+        let mut state = FileState::File {
+            content: data.to_vec(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        };
+        if apply_intent(&mut state, &block).is_ok() {
+            let once = state.clone();
+            apply_intent(&mut state, &block).expect("applied once, applies again");
+            assert_eq!(state, once, "a block inserted twice alike is written once");
         }
     }
 });

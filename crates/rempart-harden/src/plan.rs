@@ -459,6 +459,21 @@ pub fn apply_intent(state: &mut FileState, intent: &Intent) -> Result<(), String
                 // Another fix already inserted the same line there.
                 return Ok(());
             }
+            // A block of several lines (a compose service two fixes add alike) another fix
+            // already inserted there, or already appended at the end.
+            let block: Vec<&str> = new.split('\n').collect();
+            let same = |from: usize| {
+                lines.len() >= from + block.len()
+                    && lines[from..from + block.len()]
+                        .iter()
+                        .zip(&block)
+                        .all(|(l, b)| l.trim_end_matches(['\n', '\r']) == *b)
+            };
+            if block.len() > 1
+                && (same(at) || (at == lines.len() && same(at.saturating_sub(block.len()))))
+            {
+                return Ok(());
+            }
             lines.insert(at, format!("{new}\n"));
             *content = lines.concat().into_bytes();
             Ok(())
@@ -635,6 +650,36 @@ mod tests {
             set_line("# h\n", LineFormat::Systemd, "Service/User", "app"),
             "# h\n\n[Service]\nUser=app\n"
         );
+    }
+
+    #[test]
+    fn a_block_inserted_twice_alike_is_written_once() {
+        let mut s = FileState::File {
+            content: b"services:\n  a:\n    image: x\n\n  b:\n    image: y\n".to_vec(),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        };
+        let block = |before: u32, text: &str| Intent::InsertLine {
+            path: "/c.yml".into(),
+            before,
+            text: text.into(),
+        };
+        let tail = block(u32::MAX, "\nnetworks:\n  p:\n    internal: true");
+        let mid = block(4, "    networks:\n      - p");
+        for _ in 0..2 {
+            apply_intent(&mut s, &tail).unwrap();
+            apply_intent(&mut s, &mid).unwrap();
+        }
+        assert_eq!(
+            s.text(),
+            "services:\n  a:\n    image: x\n    networks:\n      - p\n\n  b:\n    image: y\n\nnetworks:\n  p:\n    internal: true\n"
+        );
+        // One line is still inserted each time it is asked for elsewhere.
+        let one = block(u32::MAX, "x: 1");
+        apply_intent(&mut s, &one).unwrap();
+        apply_intent(&mut s, &one).unwrap();
+        assert!(s.text().ends_with("x: 1\nx: 1\n"));
     }
 
     #[test]

@@ -477,18 +477,8 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     ),
     (
         "koprogo",
-        "WEB-TRAEFIK-DOCKER-SOCKET",
-        "MANUAL: the Docker provider reads labels through the socket; a filtering socket proxy is a new service the guides do not prescribe",
-    ),
-    (
-        "koprogo",
-        "CTR-PRIVILEGED",
-        "MANUAL: what cAdvisor needs instead of privileged (devices, capabilities) is not in the guides",
-    ),
-    (
-        "koprogo",
         "CTR-DOCKER-SOCKET",
-        "MANUAL: Traefik's provider and cAdvisor (/var/run, /) need the Docker API; a socket proxy is a new service the guides do not prescribe",
+        "MANUAL for cAdvisor: its /:/rootfs:ro mount (network counters in /rootfs/proc, layers in /rootfs/var/lib/docker) holds /run/docker.sock; Traefik's socket is replaced by a proxy (WEB-TRAEFIK-DOCKER-SOCKET's fix)",
     ),
     (
         "koprogo",

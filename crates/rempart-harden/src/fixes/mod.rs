@@ -118,6 +118,10 @@ pub const FIXES: &[(&str, FixFn)] = &[
         "WEB-TRAEFIK-RATE-LIMIT",
         web::traefik_middlewares::rate_limit,
     ),
+    (
+        "WEB-TRAEFIK-DOCKER-SOCKET",
+        containers::socket::traefik_docker_socket,
+    ),
     ("WEB-CERT-KEY-PERMS", web::cert_key_perms),
     // app
     ("APP-DJANGO-DEBUG", app::django_debug),
@@ -143,6 +147,8 @@ pub const FIXES: &[(&str, FixFn)] = &[
         "CTR-WEAK-ADMIN-PASSWORD",
         containers::passwords::weak_admin_password,
     ),
+    ("CTR-PRIVILEGED", containers::privileged::privileged),
+    ("CTR-DOCKER-SOCKET", containers::socket::docker_socket),
     // logging
     ("LOG-ROTATE-APP", logging::rotate_app),
     ("LOG-DJANGO-DEBUG-LEVEL", logging::django_level),
@@ -180,7 +186,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("WEB-NGINX-HEADERS", "add_header is not inherited by a server or location that has add_header of its own, so where the headers must go depends on each site's blocks: add them to every such block by hand (or use an include)"),
     ("WEB-TRAEFIK-DASHBOARD-AUTH", "protecting the dashboard needs credentials (basicAuth users, forwardAuth to an SSO) only the admin can choose: add an authentication middleware to the api@internal router"),
     ("WEB-TRAEFIK-TLS-MIN", "a TLS option (tls.options.default.minVersion: VersionTLS12) lives in the dynamic configuration, whose file provider directory or labels rempart would have to pick: add it by hand"),
-    ("WEB-TRAEFIK-DOCKER-SOCKET", "Traefik's Docker provider reads container labels through the socket, so the mount cannot just go; a filtering proxy (tecnativa/docker-socket-proxy with CONTAINERS=1 on an internal network, providers.docker.endpoint pointed at it) is a new service and network the seed guides do not prescribe, and `:ro` does not restrict the API: add the proxy by hand"),
     ("WEB-CERT-EXPIRY", "renewing a certificate needs the CA (certbot renew, or the issuer's process): run it and reload the server"),
     ("WEB-CERT-RENEWAL", "automatic renewal is a certbot timer or cron job tied to the account and challenge type: enable certbot.timer (systemctl enable --now certbot.timer) or Traefik's ACME resolver"),
     // app
@@ -190,8 +195,6 @@ pub const MANUAL: &[(&str, &str)] = &[
     ("APP-SESSION-SECRET", "a new session secret logs every user out: generate one (openssl rand -hex 32), keep it in the service's environment file and read it from there"),
     ("APP-PYTHON-VENV", "moving an application into a virtual environment means reinstalling its dependencies and changing its unit: python3 -m venv, pip install -r requirements.txt, point ExecStart at venv/bin"),
     // containers
-    ("CTR-PRIVILEGED", "what a privileged container needs instead depends on the image and the guides do not say (cAdvisor wants /dev/kmsg and read access to cgroups, others a capability): drop privileged, add the devices or cap_add it really uses, then test"),
-    ("CTR-DOCKER-SOCKET", "the containers that mount the socket or a directory holding it need the Docker API (Traefik's provider, cAdvisor's container metrics, Portainer): removing the mount breaks them, and a filtering socket proxy is a new service the seed guides do not prescribe: put one in between, or remove the mount when unused"),
     ("CTR-HOST-NETWORK", "leaving the host network changes how the container is reached (ports must be published, addresses change): switch to a bridge network by hand"),
     // logging
     ("LOG-CENTRAL", "sending logs off the host needs a destination (a syslog server, Loki, a SIEM) and its credentials only the admin knows: configure rsyslog or promtail by hand"),

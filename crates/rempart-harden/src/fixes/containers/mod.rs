@@ -3,14 +3,18 @@
 //! ([`monitoring`]: Grafana anonymous access, Prometheus admin API), `latest` images pinned to
 //! the digest Docker's store holds ([`images`]), weak admin passwords rotated where a file edit
 //! is the whole change ([`passwords`]: a data directory not initialised yet, MinIO's root
-//! password read at every start). The rules that change what a container can do or how it is
-//! reached (privileged, the Docker socket, the host network) are in `MANUAL`. A compose change
+//! password read at every start), Traefik's Docker socket replaced by a filtering proxy
+//! ([`socket`]), cAdvisor's privileged mode replaced by its one device ([`privileged`]). The
+//! host network is in `MANUAL`; the socket for other API users, other privileged images and
+//! passwords kept in a service's own data are declined with the reason. A compose change
 //! takes effect when the containers are recreated (`docker compose up -d`).
 
 mod data_dir;
 pub mod images;
 pub mod monitoring;
 pub mod passwords;
+pub mod privileged;
+pub mod socket;
 
 use super::web::{edit_line, safe};
 use crate::change::Fix;

@@ -75,6 +75,10 @@ pub struct Volume {
     pub source: Option<String>,
     pub target: String,
     pub read_only: bool,
+    /// Submounts of the source come along (Docker's default, `mount --rbind`); false for the
+    /// long syntax's `bind: { recursive: disabled }` (compose spec; Docker's
+    /// `bind-recursive=disabled`), which mounts the source's own filesystem only.
+    pub recursive: bool,
     pub raw: String,
     pub line: u32,
 }
@@ -421,15 +425,22 @@ fn volume(n: &Node, scalar: &dyn Fn(&Node) -> Option<Scalar>, project_dir: &str)
             .and_then(scalar)
             .map(|s| host_path(&s.value));
         let read_only = n.get("read_only").and_then(Node::scalar).as_deref() == Some("true");
+        let recursive = n
+            .get("bind")
+            .and_then(|b| b.get("recursive"))
+            .and_then(scalar)
+            .is_none_or(|r| r.value != "disabled");
         let raw = format!(
-            "{}:{target}{}",
+            "{}:{target}{}{}",
             source.as_deref().unwrap_or(""),
-            if read_only { ":ro" } else { "" }
+            if read_only { ":ro" } else { "" },
+            if recursive { "" } else { " (non-recursive)" }
         );
         return Some(Volume {
             source,
             target,
             read_only,
+            recursive,
             raw,
             line: n.line,
         });
@@ -446,6 +457,7 @@ fn volume(n: &Node, scalar: &dyn Fn(&Node) -> Option<Scalar>, project_dir: &str)
         source,
         target,
         read_only: mode.split(',').any(|m| m == "ro"),
+        recursive: true,
         raw: sc.value.clone(),
         line: sc.line,
     })
