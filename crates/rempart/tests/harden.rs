@@ -481,11 +481,6 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
         "MANUAL for cAdvisor: its /:/rootfs:ro mount (network counters in /rootfs/proc, layers in /rootfs/var/lib/docker) holds /run/docker.sock; Traefik's socket is replaced by a proxy (WEB-TRAEFIK-DOCKER-SOCKET's fix)",
     ),
     (
-        "koprogo",
-        "CTR-WEAK-ADMIN-PASSWORD",
-        "Grafana's GF_SECURITY_ADMIN_PASSWORD: /var/lib/grafana has no volume, so the image's anonymous volume keeps grafana.db (and the first password) across `up -d`; reset it inside the container. PostgreSQL (empty /srv/koprogo/postgres) and MinIO were rotated with DATABASE_URL",
-    ),
-    (
         "raspberry",
         "WEB-CERT-EXPIRY",
         "MANUAL: renewing a certificate needs the CA (certbot renew)",

@@ -161,7 +161,8 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     let mut what = Vec::new();
     // What can break: the server-side and signing changes below, and the compose rotations'.
     let mut risks: Vec<String> = Vec::new();
-    let mut restart = false;
+    // What the restart costs: new signing secrets, a password changed on a running server.
+    let (mut signing, mut on_server) = (false, false);
     let mut rotated: Vec<String> = Vec::new();
     for e in &f.evidence {
         let (Some(path), Some(line), Some(key)) = (e.path.as_deref(), e.line, e.key.as_deref())
@@ -246,7 +247,7 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                     "{path}:{line}: the role name in {key} is encoded: rotate by hand"
                 ));
             }
-            restart = true;
+            on_server = true;
             let password = strong_random(ALNUM, 32, SecretKind::Password)?;
             let span = (vs + url.pass_at.0, vs + url.pass_at.1);
             replace_value(ctx, path, line, &text, span, &password, &mut intents)?;
@@ -262,7 +263,7 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
                 server.label()
             ));
         } else if app_owned(key) {
-            restart = true;
+            signing = true;
             let secret = strong_random(ALNUM, 64, SecretKind::Key)?;
             replace_value(ctx, path, line, &text, (vs, ve), &secret, &mut intents)?;
             what.push(format!("{key} in {path}: a new 64-character value"));
@@ -276,13 +277,16 @@ pub fn env_secrets(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
     if intents.is_empty() {
         return Ok(None);
     }
-    if restart {
+    if on_server {
         risks.insert(
             0,
-            "new signing secrets log every user out; a database password changes on the server \
-             at once, so the application cannot connect until it is restarted with the new file"
+            "a database password changes on the server at once, so the application cannot \
+             connect until it is restarted with the new file"
                 .into(),
         );
+    }
+    if signing {
+        risks.insert(0, "new signing secrets log every user out".into());
     }
     Ok(Some(Fix {
         rule: f.id.clone(),

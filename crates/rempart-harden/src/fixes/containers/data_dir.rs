@@ -126,16 +126,45 @@ fn find_marker(ctx: &Ctx, dir: &str, marker: &str, depth: u32) -> Result<Option<
     Ok(None)
 }
 
-/// The service's data directory on the host, when it exists and holds nothing initialised yet
-/// (the image will read the new value when it creates its data); else why the new value would
-/// not reach the service.
+/// Where a service's data will take a new password at the next `docker compose up -d`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Fresh {
+    /// A data directory on the host that exists and holds nothing initialised yet.
+    Dir(String),
+    /// No volume at all, and an image that declares none: the data lives in the container's
+    /// own layer, which the recreation the changed environment causes starts anew.
+    ContainerLayer,
+}
+
+/// Grafana images from 5.1 on declare no VOLUME (the image was rewritten then and its implicit
+/// volumes removed; today's Dockerfile has none); those before declared /var/lib/grafana one.
+/// A tag that is no version (`latest`, a digest) is a current image.
+fn grafana_declares_volume(s: &Service) -> bool {
+    let image = s.image.as_ref().map_or("", |i| i.value.as_str());
+    let image = image.split('@').next().unwrap_or("");
+    let tag = image.rsplit('/').next().unwrap_or("");
+    let Some((_, tag)) = tag.split_once(':') else {
+        return false;
+    };
+    let mut parts = tag.split(['.', '-']);
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts
+        .next()
+        .and_then(|p| p.parse::<u32>().ok())
+        .unwrap_or(0);
+    major.is_some_and(|m| (m, minor) < (5, 1))
+}
+
+/// The service's data on the host, when it holds nothing initialised yet (the image will read
+/// the new value when it creates its data), or in the container's own layer (Grafana with no
+/// volume: recreated empty); else why the new value would not reach the service.
 pub(super) fn fresh_data(
     ctx: &Ctx,
     f: &ComposeFile,
     dotenv: &str,
     s: &Service,
     kind: Kind,
-) -> Result<String, String> {
+) -> Result<Fresh, String> {
     let (var, default, marker, depth, what, by_hand) = match kind {
         Kind::Postgres => (
             "PGDATA",
@@ -176,6 +205,9 @@ pub(super) fn fresh_data(
         })
         .max_by_key(|v| v.target.len());
     let Some(mount) = mount else {
+        if kind == Kind::Grafana && !grafana_declares_volume(s) {
+            return Ok(Fresh::ContainerLayer);
+        }
         return Err(format!(
             "{want} has no volume in the compose file: the image declares it a VOLUME, so an \
              anonymous volume keeps {what} across `docker compose up -d` and the variable only \
@@ -204,7 +236,7 @@ pub(super) fn fresh_data(
         }
     }
     match find_marker(ctx, &dir, marker, depth) {
-        Ok(None) => Ok(dir),
+        Ok(None) => Ok(Fresh::Dir(dir)),
         Ok(Some(found)) => Err(format!(
             "{what} exists ({found}): the image read the variable once, when it created it; \
              {by_hand}"
@@ -229,6 +261,28 @@ pub(super) fn minio_too_old(s: &Service) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn only_grafana_images_before_5_1_declare_a_volume() {
+        let judge = |image: &str| {
+            let text = format!("services:\n  grafana:\n    image: {image}\n");
+            let f = rempart_audit::rules::containers::compose::parse(
+                "/c.yml",
+                &text,
+                &|_| None,
+                &|_| None,
+            );
+            grafana_declares_volume(&f.services[0])
+        };
+        assert!(judge("grafana/grafana:5.0.4"));
+        assert!(judge("grafana/grafana:4.6.3"));
+        assert!(!judge("grafana/grafana:5.1.0"));
+        assert!(!judge("grafana/grafana:11.2.0-ubuntu"));
+        assert!(!judge("grafana/grafana"));
+        assert!(!judge("grafana/grafana:latest"));
+        assert!(!judge("grafana/grafana@sha256:cde52402715d30e24fe5adb7660e552ac89ed90792c93a6016a39d9530052266"));
+        assert!(!judge("registry.local:5000/grafana/grafana"));
+    }
 
     #[test]
     fn project_names_are_normalised_as_compose_does() {

@@ -16,9 +16,11 @@
 //!   S3/MinIO secret variables (`AWS_SECRET_ACCESS_KEY`, `S3_SECRET_KEY`, `MINIO_SECRET_KEY`
 //!   ...) holding the old value.
 //! - Grafana applies `GF_SECURITY_ADMIN_PASSWORD` only when it creates `grafana.db`: rotated
-//!   only when `/var/lib/grafana` (or `GF_PATHS_DATA`) is a bind mount or resolvable named
-//!   volume whose directory exists without `grafana.db`. With no volume, the image's own
-//!   anonymous volume keeps the old database across `up -d`.
+//!   when `/var/lib/grafana` (or `GF_PATHS_DATA`) is a bind mount or resolvable named volume
+//!   whose directory exists without `grafana.db`, or has no volume at all: images from 5.1 on
+//!   declare none, so grafana.db lives in the container's layer and the recreation `up -d`
+//!   does after the change starts a new one (UNSAFE: what was made in the web interface goes
+//!   with the old container). Before 5.1 the image's anonymous volume kept the old database.
 //!
 //! Everything else (an initialised cluster, an anonymous or unresolvable data location, a value
 //! built from several variables or set in a unit) is declined with the reason: the live
@@ -36,7 +38,7 @@
 
 use super::super::app::secrets::{db_url, strong_random, value_span as env_value_span, ALNUM};
 use super::super::web::{line_at, real_path};
-use super::data_dir::{fresh_data, minio_too_old};
+use super::data_dir::{fresh_data, minio_too_old, Fresh};
 use crate::change::{Fix, Intent, Safety};
 use crate::edit::compose_value_span;
 use rempart_audit::report::Finding;
@@ -392,9 +394,10 @@ fn draft(ctx: &Ctx, f: &ComposeFile, s: &Service) -> Option<Result<Draft, Rotati
         }
     }
     // The data location decides whether the new value reaches the service.
+    let mut layer_risk = None;
     let why_complete = match kind {
         Kind::Postgres | Kind::Grafana => match fresh_data(ctx, f, &dotenv, s, kind) {
-            Ok(dir) => format!(
+            Ok(Fresh::Dir(dir)) => format!(
                 "{dir} holds no {} yet, so the first start takes the new password",
                 if kind == Kind::Postgres {
                     "cluster"
@@ -402,6 +405,20 @@ fn draft(ctx: &Ctx, f: &ComposeFile, s: &Service) -> Option<Result<Draft, Rotati
                     "grafana.db"
                 }
             ),
+            Ok(Fresh::ContainerLayer) => {
+                layer_risk = Some(format!(
+                    "{} keeps grafana.db in the container itself (no volume for its data): \
+                     the recreation starts it from an empty database, so dashboards, users, \
+                     API keys and settings made in its web interface (not provisioned from \
+                     files) are lost, as they already are at every image update; to keep \
+                     them, mount a volume on /var/lib/grafana and copy grafana.db into it \
+                     (`docker compose cp`) before applying",
+                    rotation.service
+                ));
+                "no volume holds grafana.db, so `docker compose up -d` recreates Grafana \
+                 with a new one that takes the new password"
+                    .to_string()
+            }
             Err(why) => return fail(rotation, why),
         },
         Kind::Minio if minio_too_old(s) => {
@@ -432,11 +449,13 @@ fn draft(ctx: &Ctx, f: &ComposeFile, s: &Service) -> Option<Result<Draft, Rotati
             format!(", also in {}", clients_named.join(", "))
         }
     );
-    let risk = (kind == Kind::Minio).then(|| {
-        "clients outside this compose project that use MinIO's root credentials (an `mc alias` \
+    let risk = layer_risk.or_else(|| {
+        (kind == Kind::Minio).then(|| {
+            "clients outside this compose project that use MinIO's root credentials (an `mc alias` \
          on a workstation, rclone or a backup job on another host) fail to log in until they get \
          the new password"
-            .to_string()
+                .to_string()
+        })
     });
     Some(Ok(Draft {
         file: 0,
