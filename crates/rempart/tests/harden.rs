@@ -478,7 +478,7 @@ const SEED_LEFT: &[(&str, &str, &str)] = &[
     (
         "koprogo",
         "CTR-DOCKER-SOCKET",
-        "MANUAL for cAdvisor: its /:/rootfs:ro mount (network counters in /rootfs/proc, layers in /rootfs/var/lib/docker) holds /run/docker.sock; Traefik's socket is replaced by a proxy (WEB-TRAEFIK-DOCKER-SOCKET's fix)",
+        "MANUAL for cAdvisor: its /:/rootfs:ro mount (network counters in /rootfs/proc, layers in /rootfs/var/lib/docker) holds /run/docker.sock, and its docker.io 20.10 predates the non-recursive binds (Engine 25) the audit would accept; Traefik's socket is replaced by a proxy (WEB-TRAEFIK-DOCKER-SOCKET's fix)",
     ),
     (
         "raspberry",

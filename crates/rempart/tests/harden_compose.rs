@@ -207,3 +207,49 @@ fn both_socket_rules_fixed_in_one_plan_write_one_proxy_and_both_pass() {
         assert_eq!(f["status"], "pass", "{id}: {f}");
     }
 }
+
+/// cAdvisor's socket is left to the admin, and the reason says when the host's Docker is too old
+/// for the one way out the audit accepts (a non-recursive bind needs Docker Engine 25):
+/// koprogo runs Debian's docker.io 20.10; with Docker's docker-ce 25 the sentence is gone.
+#[test]
+fn cadvisor_is_declined_naming_an_engine_too_old_for_non_recursive_binds() {
+    let tree = support::materialise_seed_host("koprogo", "insecure");
+    let root = tree.path();
+    let reason = |root: &Path| -> String {
+        let out = rempart()
+            .args([
+                "harden",
+                "plan",
+                "--json",
+                "--only",
+                "CTR-DOCKER-SOCKET",
+                "--root",
+            ])
+            .arg(root)
+            .output()
+            .unwrap();
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        plan["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["rule"] == "CTR-DOCKER-SOCKET")
+            .map(|s| s["reason"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let old = reason(root);
+    assert!(old.contains("service cadvisor"), "{old}");
+    assert!(
+        old.contains("this host's Docker (docker.io 20.10.24+dfsg1-1+deb12u1) predates"),
+        "{old}"
+    );
+    let status = root.join("var/lib/dpkg/status");
+    let text = fs::read_to_string(&status).unwrap();
+    let text = text
+        .replace("Package: docker.io\n", "Package: docker-ce\n")
+        .replace("20.10.24+dfsg1-1+deb12u1", "5:25.0.3-1~debian.12~bookworm");
+    fs::write(&status, text).unwrap();
+    let new = reason(root);
+    assert!(new.contains("service cadvisor"), "{new}");
+    assert!(!new.contains("predates"), "{new}");
+}

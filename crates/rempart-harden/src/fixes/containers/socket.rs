@@ -21,6 +21,7 @@
 
 use super::super::web::{indent_of, line_at};
 use crate::change::{Fix, Intent, Safety};
+use rempart_audit::facts::Packages;
 use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
 use rempart_audit::rules::containers::compose::{ComposeFile, ComposeFiles, Service, Volume};
@@ -44,6 +45,23 @@ pub const CADVISOR_WHY: &str = "cAdvisor reads Docker's containers through /root
     bind of `/` (`bind: { recursive: disabled }`, which the audit accepts) keeps the socket out \
     but also hides /proc and every other filesystem: choose between those metrics and the \
     socket, or run cAdvisor on the host";
+
+/// The host's Docker engine package and version, when it is older than Engine 25 (the first
+/// with non-recursive bind mounts). Debian's `docker.io` and Docker's `docker-ce` (whose
+/// versions carry an epoch, `5:25.0.3-1~debian.12~bookworm`).
+fn engine_too_old(ctx: &Ctx) -> Option<(&'static str, String)> {
+    let packages = ctx.fact::<Packages>();
+    ["docker-ce", "docker.io"].into_iter().find_map(|p| {
+        let v = packages.version(p)?;
+        let bare = v.split_once(':').map_or(v, |(_, rest)| rest);
+        let major: u32 = bare
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()?;
+        (major < 25).then(|| (p, v.to_string()))
+    })
+}
 
 /// The socket mounts of a service, as `` `mount` (line N) ``.
 fn mounts_of(s: &Service) -> String {
@@ -118,10 +136,16 @@ fn proxy_fix(ctx: &Ctx, f: &Finding, only_traefik: bool) -> Result<Option<Fix>, 
                 _ if only_traefik => {}
                 Some("cadvisor") => {
                     return Err(format!(
-                        "{}: service {} gets the socket through {}: {CADVISOR_WHY}",
+                        "{}: service {} gets the socket through {}: {CADVISOR_WHY}{}",
                         file.path,
                         s.name,
-                        mounts_of(s)
+                        mounts_of(s),
+                        engine_too_old(ctx)
+                            .map(|(p, v)| format!(
+                                "; this host's Docker ({p} {v}) predates non-recursive binds \
+                                 (Docker Engine 25)"
+                            ))
+                            .unwrap_or_default()
                     ))
                 }
                 other => {
