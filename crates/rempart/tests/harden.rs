@@ -297,11 +297,7 @@ fn seed_tree(host: &str) -> (support::Materialised, PathBuf) {
 fn an_apply_killed_after_any_write_can_be_rolled_back() {
     let (_tmp, root) = seed_tree("avmonitoring");
     let original = snapshot(&root);
-    let plan = rempart()
-        .args(["harden", "plan", "--json", "--root"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let plan = harden(&root, &["plan", "--json"]);
     let n = json(&plan.stdout)["changes"].as_array().unwrap().len();
     assert!(n >= 1, "the seed host has something to fix");
     for k in 1..=n {
@@ -365,18 +361,7 @@ fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 fn without_a_confirm_the_watchdog_reverts() {
     let (_tmp, root) = seed_tree("avmonitoring");
     let original = snapshot(&root);
-    let out = rempart()
-        .args([
-            "harden",
-            "apply",
-            "--unsafe",
-            "--confirm-within",
-            "2s",
-            "--root",
-        ])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = harden(&root, &["apply", "--unsafe", "--confirm-within", "2s"]);
     assert!(
         out.status.success(),
         "{}",
@@ -384,11 +369,7 @@ fn without_a_confirm_the_watchdog_reverts() {
     );
     assert!(snapshot(&root) != original, "the apply changed nothing");
     // A second apply is refused while one is pending.
-    let out = rempart()
-        .args(["harden", "apply", "--unsafe", "--root"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = harden(&root, &["apply", "--unsafe"]);
     assert_eq!(out.status.code(), Some(2));
     wait_until("the watchdog's rollback", 30, || {
         snapshot(&root) == original
@@ -399,18 +380,7 @@ fn without_a_confirm_the_watchdog_reverts() {
 fn with_a_confirm_the_changes_stay() {
     let (_tmp, root) = seed_tree("avmonitoring");
     let original = snapshot(&root);
-    let out = rempart()
-        .args([
-            "harden",
-            "apply",
-            "--unsafe",
-            "--confirm-within",
-            "3s",
-            "--root",
-        ])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = harden(&root, &["apply", "--unsafe", "--confirm-within", "3s"]);
     assert!(
         out.status.success(),
         "{}",
@@ -429,11 +399,7 @@ fn with_a_confirm_the_changes_stay() {
         "a confirmed run must not be reverted"
     );
     assert!(applied != original, "the apply changed nothing");
-    let hist = rempart()
-        .args(["harden", "history", "--root"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let hist = harden(&root, &["history"]);
     assert!(String::from_utf8_lossy(&hist.stdout).contains("confirmed"));
 }
 
@@ -551,11 +517,7 @@ fn seed_hosts_harden_to_sme_and_roll_back() {
             }
         }
         // The host converged: planning again finds nothing to do.
-        let again = rempart()
-            .args(["harden", "plan", "--json", "--profile", "sme", "--root"])
-            .arg(&root)
-            .output()
-            .unwrap();
+        let again = harden(&root, &["plan", "--json", "--profile", "sme"]);
         let again = json(&again.stdout);
         if !again["changes"].as_array().unwrap().is_empty() {
             problems.push(format!(
@@ -849,11 +811,7 @@ fn when_apt_fails_nothing_is_written() {
         "after apt failed",
     );
     assert_eq!(installed(&root), packages_before);
-    let history = rempart()
-        .args(["harden", "history", "--root"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let history = harden(&root, &["history"]);
     let history = String::from_utf8_lossy(&history.stdout);
     assert!(
         history.contains("rolledback")
@@ -904,18 +862,7 @@ fn a_weak_database_password_is_rotated_in_the_file_and_on_the_server() {
         "{verifier_before}"
     );
 
-    let out = rempart()
-        .args([
-            "harden",
-            "apply",
-            "--unsafe",
-            "--only",
-            "APP-ENV-SECRETS",
-            "--root",
-        ])
-        .arg(root)
-        .output()
-        .unwrap();
+    let out = harden(root, &["apply", "--unsafe", "--only", "APP-ENV-SECRETS"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -974,18 +921,10 @@ fn a_fresh_compose_database_gets_one_new_password_in_the_service_and_its_clients
 
     // The plan's JSON: the .env's contents (old and new) are placeholders, and no content it
     // shows holds a 32-character random run (what a new password is) or the .env's old URL.
-    let out = rempart()
-        .args([
-            "harden",
-            "plan",
-            "--json",
-            "--only",
-            "CTR-WEAK-ADMIN-PASSWORD",
-            "--root",
-        ])
-        .arg(root)
-        .output()
-        .unwrap();
+    let out = harden(
+        root,
+        &["plan", "--json", "--only", "CTR-WEAK-ADMIN-PASSWORD"],
+    );
     let plan = json(&out.stdout);
     let changes = plan["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{plan}");

@@ -124,6 +124,20 @@ impl Discovery {
     pub fn app_dirs(&self) -> Vec<&str> {
         self.apps.iter().map(|a| a.dir.as_str()).collect()
     }
+
+    /// The addresses the application servers of app `app` (an index into `apps`) listen on,
+    /// from the units that run it.
+    pub fn app_binds(&self, app: usize) -> Vec<&appserver::Bind> {
+        let Some(app) = self.apps.get(app) else {
+            return Vec::new();
+        };
+        self.units
+            .iter()
+            .filter(|u| app.units.contains(&u.unit.name))
+            .filter_map(|u| u.server.as_ref())
+            .flat_map(|s| s.binds.iter())
+            .collect()
+    }
 }
 
 impl Fact for Discovery {

@@ -223,14 +223,7 @@ pub fn ssl_redirect(ctx: &Ctx, f: &Finding) -> Result<Option<Fix>, String> {
         if !known_false(&p, "SECURE_SSL_REDIRECT") {
             continue;
         }
-        let app = &d.apps[p.app];
-        let binds: Vec<_> = d
-            .units
-            .iter()
-            .filter(|u| app.units.contains(&u.unit.name))
-            .filter_map(|u| u.server.as_ref())
-            .flat_map(|s| s.binds.iter())
-            .collect();
+        let binds = d.app_binds(p.app);
         if !binds.is_empty() && !binds.iter().any(|b| b.is_exposed()) {
             continue;
         }

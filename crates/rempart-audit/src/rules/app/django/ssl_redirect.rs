@@ -67,14 +67,7 @@ fn check(ctx: &Ctx) -> Outcome {
                     .unset_evidence("SECURE_SSL_REDIRECT", "False")
                     .expected("True"),
             };
-            let app = &d.apps[p.app];
-            let binds: Vec<_> = d
-                .units
-                .iter()
-                .filter(|u| app.units.contains(&u.unit.name))
-                .filter_map(|u| u.server.as_ref())
-                .flat_map(|s| s.binds.iter())
-                .collect();
+            let binds = d.app_binds(p.app);
             let exposed: Vec<_> = binds.iter().filter(|b| b.is_exposed()).collect();
             if !binds.is_empty() && exposed.is_empty() {
                 v.seen.push(setting);
