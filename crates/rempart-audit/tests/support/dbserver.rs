@@ -238,16 +238,23 @@ pub fn start(root: &Path, spec: &ServerSpec) -> Server {
 /// Where `path` (a host path) is inside `root`, following the tree's own symlinks inside it: a
 /// Debian root's `/var/run` is a link to `/run`, which must not lead out to the machine's.
 pub fn in_tree(root: &Path, path: &str) -> PathBuf {
+    resolve(root, path, 0)
+}
+
+fn resolve(root: &Path, path: &str, links: u32) -> PathBuf {
+    assert!(
+        links < 40,
+        "{path}: too many links inside {}",
+        root.display()
+    );
     let mut at = root.to_path_buf();
     for part in path.split('/').filter(|p| !p.is_empty()) {
         let next = at.join(part);
         match fs::read_link(&next) {
-            Ok(t) if t.is_absolute() => {
-                at = in_tree(root, &t.to_string_lossy());
-            }
+            Ok(t) if t.is_absolute() => at = resolve(root, &t.to_string_lossy(), links + 1),
             Ok(t) => {
                 let rel = at.strip_prefix(root).unwrap().join(t);
-                at = in_tree(root, &format!("/{}", rel.display()));
+                at = resolve(root, &format!("/{}", rel.display()), links + 1);
             }
             Err(_) => at = next,
         }

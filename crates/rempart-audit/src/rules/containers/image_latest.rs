@@ -44,9 +44,7 @@ fn check(ctx: &Ctx) -> Outcome {
         if v.contains("@sha256:") {
             continue;
         }
-        let last = v.rsplit('/').next().unwrap_or(v);
-        let tag = last.split_once(':').map(|(_, t)| t);
-        let unpinned = match tag {
+        let unpinned = match s.image_tag() {
             None => Some("no tag (latest)"),
             Some("latest") | Some("") => Some("latest"),
             Some(_) => None,

@@ -140,10 +140,7 @@ pub(super) enum Fresh {
 /// volumes removed; today's Dockerfile has none); those before declared /var/lib/grafana one.
 /// A tag that is no version (`latest`, a digest) is a current image.
 fn grafana_declares_volume(s: &Service) -> bool {
-    let image = s.image.as_ref().map_or("", |i| i.value.as_str());
-    let image = image.split('@').next().unwrap_or("");
-    let tag = image.rsplit('/').next().unwrap_or("");
-    let Some((_, tag)) = tag.split_once(':') else {
+    let Some(tag) = s.image_tag() else {
         return false;
     };
     let mut parts = tag.split(['.', '-']);
@@ -248,10 +245,8 @@ pub(super) fn fresh_data(
 /// A MinIO release from before 2022 (`RELEASE.2021-...`) encrypts its configuration with the
 /// root credentials: changing them needs `MINIO_ROOT_PASSWORD_OLD` for one start.
 pub(super) fn minio_too_old(s: &Service) -> bool {
-    let image = s.image.as_ref().map_or("", |i| i.value.as_str());
-    let tag = image.rsplit('/').next().unwrap_or("");
-    let tag = tag.split_once(':').map_or("", |(_, t)| t);
-    tag.strip_prefix("RELEASE.")
+    s.image_tag()
+        .and_then(|t| t.strip_prefix("RELEASE."))
         .and_then(|t| t.get(..4))
         .and_then(|y| y.parse::<u32>().ok())
         .is_some_and(|y| y < 2022)

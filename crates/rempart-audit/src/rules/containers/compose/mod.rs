@@ -128,6 +128,15 @@ impl Service {
         self.environment.iter().rev().find(|e| e.key == key)
     }
 
+    /// The image's tag, without its digest: `11.2.0` for `grafana/grafana:11.2.0@sha256:...`,
+    /// `None` when the reference names none (a registry's port is not a tag).
+    pub fn image_tag(&self) -> Option<&str> {
+        let image = self.image.as_ref()?.value.trim();
+        let no_digest = image.split('@').next().unwrap_or(image);
+        let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
+        last.split_once(':').map(|(_, t)| t)
+    }
+
     /// The image's repository without registry, tag or digest (`grafana/grafana`).
     pub fn image_name(&self) -> Option<String> {
         let image = &self.image.as_ref()?.value;

@@ -263,3 +263,32 @@ proptest! {
         prop_assert_eq!(p.all_interfaces(), matches!(ip, None | Some("0.0.0.0")));
     }
 }
+
+#[test]
+fn image_tags_skip_the_registry_port_and_the_digest() {
+    let tag = |image: &str| {
+        let f = parse(
+            "/c.yml",
+            &format!("services:\n  s:\n    image: {image}\n"),
+            &|_| None,
+            &|_| None,
+        );
+        f.services[0].image_tag().map(String::from)
+    };
+    assert_eq!(tag("grafana/grafana:11.2.0").as_deref(), Some("11.2.0"));
+    assert_eq!(tag("localhost:5000/grafana/grafana").as_deref(), None);
+    assert_eq!(
+        tag("registry.local:5000/minio/minio:RELEASE.2021-06-17T00-10-46Z").as_deref(),
+        Some("RELEASE.2021-06-17T00-10-46Z")
+    );
+    assert_eq!(
+        tag("postgres:16@sha256:5778c636a7fe55aaf71afde05cb6a33b5f9f05fdcad51bdabb4bbe74ffd1477d")
+            .as_deref(),
+        Some("16")
+    );
+    assert_eq!(
+        tag("postgres@sha256:5778c636a7fe55aaf71afde05cb6a33b5f9f05fdcad51bdabb4bbe74ffd1477d"),
+        None
+    );
+    assert_eq!(tag("traefik").as_deref(), None);
+}
