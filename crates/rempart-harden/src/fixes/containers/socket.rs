@@ -21,6 +21,7 @@
 
 use super::super::web::{indent_of, line_at};
 use crate::change::{Fix, Intent, Safety};
+use rempart_audit::facts::packages::compare_versions;
 use rempart_audit::facts::Packages;
 use rempart_audit::report::Finding;
 use rempart_audit::rule::Ctx;
@@ -47,20 +48,18 @@ pub const CADVISOR_WHY: &str = "cAdvisor reads Docker's containers through /root
     socket, or run cAdvisor on the host";
 
 /// The host's Docker engine package and version, when it is older than Engine 25 (the first
-/// with non-recursive bind mounts). Debian's `docker.io` and Docker's `docker-ce` (whose
-/// versions carry an epoch, `5:25.0.3-1~debian.12~bookworm`).
+/// with non-recursive bind mounts), compared as dpkg does: Debian's `docker.io` (`20.10.24+dfsg1-1`)
+/// and Docker's `docker-ce` (whose versions carry the epoch 5: `5:25.0.3-1~debian.12~bookworm`).
 fn engine_too_old(ctx: &Ctx) -> Option<(&'static str, String)> {
     let packages = ctx.fact::<Packages>();
-    ["docker-ce", "docker.io"].into_iter().find_map(|p| {
-        let v = packages.version(p)?;
-        let bare = v.split_once(':').map_or(v, |(_, rest)| rest);
-        let major: u32 = bare
-            .split(|c: char| !c.is_ascii_digit())
-            .next()?
-            .parse()
-            .ok()?;
-        (major < 25).then(|| (p, v.to_string()))
-    })
+    [("docker-ce", "5:25~"), ("docker.io", "25~")]
+        .into_iter()
+        .find_map(|(p, first)| {
+            let v = packages.version(p)?;
+            compare_versions(v, first)
+                .is_lt()
+                .then(|| (p, v.to_string()))
+        })
 }
 
 /// The socket mounts of a service, as `` `mount` (line N) ``.
